@@ -1,0 +1,35 @@
+# Every target works from a fresh clone with only python3.11 and make:
+# the first call creates .venv and installs the course into it; later calls reuse it.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: lab test lint check-exercises browser-test html bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## Open the course in JupyterLab (starts at the course map).
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/00_index.ipynb
+
+## Run the whole test suite: lint, exercise freshness, unit tests, all notebooks.
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m course_lib.grading release --check
+	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+## Check your own homework: make check-exercises NB=exercises/07_adam.ipynb
+NB ?= exercises
+check-exercises: $(STAMP)
+	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:xdist $(NB)
+
+clean:
+	rm -rf $(VENV) _build build

@@ -1,0 +1,21 @@
+"""``python -m course_lib.grading {release,grade} ...``: the instructor's command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m course_lib.grading", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    from course_lib.grading import grader, release
+
+    release.add_arguments(commands.add_parser("release", help="regenerate exercises/ from solutions/"))
+    grader.add_arguments(commands.add_parser("grade", help="grade a folder of submissions"))
+    args = parser.parse_args(argv)
+    return int(args.run(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -74,7 +74,8 @@ class Quadratic(Problem):
     def with_condition_number(cls, kappa, dim=2, angle=0.0, lambda_min=1.0, seed=0):
         """A bowl with eigenvalues from lambda_min to kappa * lambda_min.
 
-        In 2-D the eigenvectors are the axes rotated by ``angle`` (radians); in higher dimension the
+        In 2-D the shallow direction (eigenvalue lambda_min) points at ``angle`` radians from the x-axis
+        and the steep one is perpendicular to it; in higher dimension the
         eigenvalues are log-spaced and the eigenvectors a seeded random rotation.
         """
         if not kappa >= 1:

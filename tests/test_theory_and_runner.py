@@ -1,0 +1,124 @@
+"""Measured rates against closed-form theory; the runner's bookkeeping and divergence detection;
+clear errors for bad hyperparameters."""
+
+import numpy as np
+import pytest
+
+from course_lib import optim, problems, theory
+
+
+@pytest.mark.parametrize("kappa", [10, 100, 1000])
+def test_gd_rate_with_optimal_step(kappa):
+    q = problems.Quadratic.with_condition_number(kappa, dim=20, seed=0)
+    lr, rate = theory.gd_optimal(q.eigenvalues[-1], q.eigenvalues[0])
+    steps = int(40 * np.sqrt(kappa) * 3)
+    traj = optim.run(optim.SGD(learning_rate=lr), q, np.ones(20), min(steps, 4000))
+    measured = theory.measured_rate(traj.points, q.minimizer, skip=len(traj.points) // 2)
+    assert abs(measured / rate - 1) < 0.03
+
+
+@pytest.mark.parametrize("kappa", [10, 100, 1000])
+def test_heavy_ball_rate_with_optimal_parameters(kappa):
+    q = problems.Quadratic.with_condition_number(kappa, dim=20, seed=0)
+    lr, rho, rate = theory.heavy_ball_optimal(q.eigenvalues[-1], q.eigenvalues[0])
+    traj = optim.run(optim.Momentum(learning_rate=lr, rho=rho), q, np.ones(20), int(30 * np.sqrt(kappa)))
+    measured = theory.measured_rate(traj.points, q.minimizer, skip=len(traj.points) // 2)
+    assert abs(measured / rate - 1) < 0.03
+    # and it really is faster than tuned gradient descent
+    assert measured < theory.gd_optimal(q.eigenvalues[-1], q.eigenvalues[0])[1]
+
+
+@pytest.mark.parametrize("kappa", [10, 100, 1000])
+def test_nesterov_rate(kappa):
+    q = problems.Quadratic.with_condition_number(kappa, dim=2)
+    lr, rho, rate = theory.nesterov_optimal(q.eigenvalues[-1], q.eigenvalues[0])
+    traj = optim.run(optim.Nesterov(learning_rate=lr, rho=rho), q, np.ones(2), int(30 * np.sqrt(kappa)))
+    measured = theory.measured_rate(traj.points, q.minimizer, skip=len(traj.points) // 2)
+    assert abs(measured / rate - 1) < 0.03
+
+
+def test_condition_number_and_stable_step():
+    H = np.diag([1.0, 4.0, 250.0])
+    assert theory.condition_number(H) == 250.0
+    assert theory.max_stable_learning_rate(H) == 2 / 250
+    q = problems.Quadratic(H)
+    lr = theory.max_stable_learning_rate(H)
+    assert not optim.run(optim.SGD(learning_rate=0.99 * lr), q, np.ones(3), 3000).diverged
+    assert optim.run(optim.SGD(learning_rate=1.05 * lr), q, np.ones(3), 3000).diverged
+
+
+def test_momentum_stability_region_and_contraction():
+    rho, lam = 0.9, 1.0
+    assert theory.momentum_stable(3.7, rho, lam) and not theory.momentum_stable(3.9, rho, lam)
+    assert theory.momentum_contraction(3.7, rho, lam) < 1 < theory.momentum_contraction(3.9, rho, lam)
+    # complex roots: the contraction is sqrt(rho), whatever the step (REFERENCE §2)
+    assert np.isclose(theory.momentum_contraction(0.5, rho, lam), np.sqrt(rho))
+
+
+def test_runner_records_a_consistent_trajectory():
+    q = problems.Quadratic.with_condition_number(10.0)
+    traj = optim.run(optim.Momentum(learning_rate=0.05, rho=0.5), q, [1.0, 2.0], 25)
+    assert traj.points.shape == (26, 2) and traj.losses.shape == (26,) and traj.grad_norms.shape == (26,)
+    assert not traj.diverged
+    for x, f, g in zip(traj.points, traj.losses, traj.grad_norms, strict=True):
+        assert np.isclose(f, q.loss(x)) and np.isclose(g, np.linalg.norm(q.grad(x)))
+    again = optim.run(optim.Momentum(learning_rate=0.05, rho=0.5), q, [1.0, 2.0], 25)
+    assert np.array_equal(traj.points, again.points)
+
+
+def test_runner_stops_and_reports_divergence():
+    q = problems.Quadratic.with_condition_number(10.0)
+    traj = optim.run(optim.SGD(learning_rate=0.5), q, [1.0, 1.0], 1000)
+    assert traj.diverged and "diverged at step" in traj.message
+    assert np.all(np.isfinite(traj.points)) and np.all(np.isfinite(traj.losses))
+    assert len(traj.points) < 1000
+
+
+def test_minibatch_runs_are_seeded_and_noisy():
+    ls = problems.LeastSquares(num_examples=100, dim=2, seed=0)
+    a = optim.run(optim.SGD(learning_rate=0.05), ls, [3.0, -3.0], 50, batch_size=5, seed=1)
+    b = optim.run(optim.SGD(learning_rate=0.05), ls, [3.0, -3.0], 50, batch_size=5, seed=1)
+    c = optim.run(optim.SGD(learning_rate=0.05), ls, [3.0, -3.0], 50, batch_size=5, seed=2)
+    full = optim.run(optim.SGD(learning_rate=0.05), ls, [3.0, -3.0], 50)
+    assert np.array_equal(a.points, b.points)
+    assert not np.allclose(a.points, c.points) and not np.allclose(a.points, full.points)
+    assert a.losses[-1] < a.losses[0] / 10
+
+
+def test_step_does_not_modify_its_arguments_and_reset_clears_state():
+    for cls in optim.OPTIMIZERS.values():
+        opt = cls(learning_rate=0.1)
+        x, dx = np.array([1.0, -2.0]), np.array([0.5, 0.25])
+        x_copy, dx_copy = x.copy(), dx.copy()
+        first = opt.step(x, dx)
+        assert np.array_equal(x, x_copy) and np.array_equal(dx, dx_copy)
+        assert opt.t == 1
+        opt.step(first, dx)
+        opt.reset()
+        assert opt.t == 0
+        assert np.array_equal(opt.step(x, dx), first), cls.__name__
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: optim.SGD(learning_rate=0), "learning_rate"),
+        (lambda: optim.SGD(learning_rate=-1e-3), "learning_rate"),
+        (lambda: optim.Adam(learning_rate=float("nan")), "learning_rate"),
+        (lambda: optim.Momentum(rho=1.0), r"rho must lie in \[0, 1\)"),
+        (lambda: optim.Nesterov(rho=-0.1), "rho"),
+        (lambda: optim.RMSProp(decay_rate=1.5), "decay_rate"),
+        (lambda: optim.Adam(beta1=1.0), "beta1"),
+        (lambda: optim.Adam(beta2=-0.5), "beta2"),
+        (lambda: optim.AdaGrad(eps=-1e-8), "eps"),
+        (lambda: optim.SGD().step(np.zeros(3), np.zeros(2)), "shape"),
+        (lambda: optim.Adam().step(np.zeros(2), np.array([1.0, np.nan])), "NaN or inf"),
+        (lambda: optim.run(optim.SGD(), problems.Beale(), [1.0, 1.0], 10, batch_size=4), "finite-sum"),
+        (lambda: optim.run(optim.SGD(), problems.LeastSquares(), [0.0, 0.0], 10, batch_size=0), "batch_size"),
+        (lambda: optim.run(optim.SGD(), problems.Beale(), [1.0, 1.0], -1), "num_steps"),
+        (lambda: theory.gd_optimal(1.0, 2.0), "mu <= L"),
+    ],
+)
+def test_bad_input_is_a_clear_error(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()

@@ -1,0 +1,269 @@
+"""Load and validate a homework template (a solution notebook): its exercises, answers and checks.
+
+A template is authored as described in docs/grading-design.md. ``load_assignment(path)`` reads it and
+returns an ``Assignment``; any authoring mistake raises ``AuthoringError`` naming the notebook and the
+cell. The region helpers (``find_regions``, ``replace_regions``, ``remove_regions``) are what the
+release pipeline and the batch grader use to cut answers out of one notebook and splice them into
+another, so both read the markers the same way.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+BEGIN_SOLUTION = "### BEGIN SOLUTION"
+END_SOLUTION = "### END SOLUTION"
+BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
+END_HIDDEN = "### END HIDDEN TESTS"
+ANSWER, CHECK = "answer", "check"
+
+
+class AuthoringError(ValueError):
+    """A template that breaks the authoring rules; the message names the notebook and the cell."""
+
+    def __init__(self, notebook, cell_id, message):
+        self.notebook, self.cell_id = str(notebook), cell_id
+        where = f"{self.notebook}, cell {cell_id!r}" if cell_id is not None else self.notebook
+        super().__init__(f"{where}: {message}")
+
+
+class RegionError(ValueError):
+    """Markers that do not pair up (BEGIN without END, END without BEGIN, nested BEGIN)."""
+
+
+@dataclass(frozen=True)
+class Region:
+    """Lines ``begin``..``end`` (0-based, the marker lines) of a cell; ``text`` is what lies between,
+    dedented; ``indent`` is the begin marker's indentation."""
+
+    begin: int
+    end: int
+    indent: str
+    text: str
+
+
+def find_regions(source: str, begin: str = BEGIN_SOLUTION, end: str = END_SOLUTION) -> list[Region]:
+    """Every ``begin``/``end`` marker pair in ``source``, in order. Raises RegionError if unbalanced."""
+    lines = source.splitlines()
+    regions, start = [], None
+    for number, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped == begin:
+            if start is not None:
+                raise RegionError(f"line {number + 1}: {begin!r} before the previous one was closed")
+            start = number
+        elif stripped == end:
+            if start is None:
+                raise RegionError(f"line {number + 1}: {end!r} without a matching {begin!r}")
+            indent = lines[start][: len(lines[start]) - len(lines[start].lstrip())]
+            body = textwrap.dedent("\n".join(lines[start + 1 : number]))
+            regions.append(Region(start, number, indent, body))
+            start = None
+    if start is not None:
+        raise RegionError(f"line {start + 1}: {begin!r} is never closed by {end!r}")
+    return regions
+
+
+def replace_regions(source: str, replacements, begin: str = BEGIN_SOLUTION, end: str = END_SOLUTION) -> str:
+    """``source`` with the text between each marker pair replaced by the next item of ``replacements``
+    (dedented text, re-indented to the marker's level). The markers themselves stay."""
+    regions = find_regions(source, begin, end)
+    replacements = list(replacements)
+    if len(replacements) != len(regions):
+        raise RegionError(f"{len(regions)} regions but {len(replacements)} replacements")
+    lines = source.splitlines()
+    for region, text in reversed(list(zip(regions, replacements, strict=True))):
+        body = textwrap.indent(textwrap.dedent(text).strip("\n"), region.indent, lambda _: True)
+        lines[region.begin + 1 : region.end] = body.splitlines()
+    return "\n".join(lines)
+
+
+def remove_regions(source: str, begin: str = BEGIN_HIDDEN, end: str = END_HIDDEN) -> str:
+    """``source`` without the marker pairs and what lies between them (trailing blank lines dropped)."""
+    lines = source.splitlines()
+    for region in reversed(find_regions(source, begin, end)):
+        del lines[region.begin : region.end + 1]
+    return "\n".join(lines).rstrip()
+
+
+@dataclass
+class Exercise:
+    """One graded exercise: the answer cells that define the student's functions and the check
+    cells that grade them (ids in notebook order)."""
+
+    id: str
+    answer_cells: list[str] = field(default_factory=list)
+    check_cells: list[str] = field(default_factory=list)
+    functions: list[str] = field(default_factory=list)
+    points: float = 0.0
+    forbidden: list[str] = field(default_factory=list)
+    hint: str = ""
+
+
+@dataclass
+class Assignment:
+    """A validated template: the notebook and its exercises in notebook order."""
+
+    path: Path
+    notebook: nbformat.NotebookNode
+    exercises: dict[str, Exercise]
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+    @property
+    def points(self) -> float:
+        return sum(exercise.points for exercise in self.exercises.values())
+
+    def cell(self, cell_id):
+        return next(cell for cell in self.notebook.cells if cell.get("id") == cell_id)
+
+
+def grading_metadata(cell) -> dict | None:
+    """The cell's ``metadata.grading`` dict, or None for instructor material."""
+    meta = cell.get("metadata", {}).get("grading")
+    return meta if isinstance(meta, dict) else None
+
+
+def _defined_functions(tree) -> list[str]:
+    return [node.name for node in tree.body if isinstance(node, ast.FunctionDef)]
+
+
+def _free_names(tree) -> set[str]:
+    """Names a cell reads but neither assigns nor imports (anywhere in the cell: good enough for
+    the flat code a check cell holds)."""
+    bound, loaded = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (loaded if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, ast.alias):
+            bound.add((node.asname or node.name).split(".")[0])
+        elif isinstance(node, ast.FunctionDef | ast.Lambda):
+            bound.update(a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg))
+            if isinstance(node, ast.FunctionDef):
+                bound.add(node.name)
+        elif isinstance(node, ast.comprehension | ast.ExceptHandler) and getattr(node, "name", None):
+            bound.add(node.name)
+    return loaded - bound - set(dir(builtins))
+
+
+def _declared_points(tree) -> list[float]:
+    """The literal ``points=`` of every call in a check cell."""
+    values = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            for keyword in node.keywords:
+                if keyword.arg == "points":
+                    values.append(ast.literal_eval(keyword.value))
+    return values
+
+
+def load_assignment(path) -> Assignment:
+    """Read a template notebook and validate it; raises AuthoringError naming notebook and cell."""
+    path = Path(path)
+    try:
+        notebook = nbformat.read(path, as_version=4)
+    except Exception as exc:
+        raise AuthoringError(path, None, f"not a readable notebook: {exc}") from None
+    return validate(notebook, path)
+
+
+def validate(notebook, path) -> Assignment:
+    """The Assignment of an in-memory template (``path`` only names it in errors)."""
+    path = Path(path)
+
+    def error(cell_id, message):
+        return AuthoringError(path, cell_id, message)
+
+    seen, exercises, checks_by_exercise = set(), {}, {}
+    for index, cell in enumerate(notebook.cells):
+        cell_id = cell.get("id")
+        if not cell_id:
+            raise error(f"#{index}", "cell has no id (use nbformat >= 4.5 with stable ids)")
+        if cell_id in seen:
+            raise error(cell_id, "duplicate cell id")
+        seen.add(cell_id)
+        meta = grading_metadata(cell)
+        source = cell.source
+        if meta is None:
+            for markers in ((BEGIN_SOLUTION, END_SOLUTION), (BEGIN_HIDDEN, END_HIDDEN)):
+                if any(marker in source for marker in markers):
+                    raise error(cell_id, f"{markers[0]!r} markers in a cell without "
+                                         "metadata.grading (tag it as an answer or check cell)")
+            continue
+        kind, exercise_id = meta.get("kind"), meta.get("exercise")
+        if kind not in (ANSWER, CHECK):
+            raise error(cell_id, f"metadata.grading.kind must be 'answer' or 'check', got {kind!r}")
+        if cell.cell_type != "code":
+            raise error(cell_id, f"{kind} cells must be code cells")
+        if not isinstance(exercise_id, str) or not exercise_id.isidentifier():
+            raise error(cell_id, f"metadata.grading.exercise must be an identifier, got {exercise_id!r}")
+        if kind not in cell.get("metadata", {}).get("tags", []):
+            raise error(cell_id, f"a {kind} cell needs the tag {kind!r}")
+        try:
+            solution = find_regions(source, BEGIN_SOLUTION, END_SOLUTION)
+            hidden = find_regions(source, BEGIN_HIDDEN, END_HIDDEN)
+            tree = ast.parse(source)
+        except (RegionError, SyntaxError) as exc:
+            raise error(cell_id, f"{type(exc).__name__}: {exc}") from None
+        exercise = exercises.setdefault(exercise_id, Exercise(exercise_id))
+        if kind == ANSWER:
+            if hidden:
+                raise error(cell_id, "hidden tests belong in check cells, not answer cells")
+            if not solution:
+                raise error(cell_id, f"answer cell without a {BEGIN_SOLUTION!r} region")
+            if any(not region.text.strip() for region in solution):
+                raise error(cell_id, "answer cell with an empty solution region (no answer)")
+            if exercise.check_cells:
+                raise error(cell_id, f"answer cell after a check cell of {exercise_id!r}")
+            functions = _defined_functions(tree)
+            if not functions:
+                raise error(cell_id, "an answer cell must define the student's function(s)")
+            hint = meta.get("hint")
+            if not isinstance(hint, str) or not hint.strip() or "\n" in hint:
+                raise error(cell_id, "metadata.grading.hint must be a one-line hint")
+            forbidden = meta.get("forbidden", [])
+            if not isinstance(forbidden, list) or not all(isinstance(f, str) for f in forbidden):
+                raise error(cell_id, "metadata.grading.forbidden must be a list of dotted names")
+            exercise.answer_cells.append(cell_id)
+            exercise.functions += functions
+            exercise.forbidden += [f for f in forbidden if f not in exercise.forbidden]
+            exercise.hint = exercise.hint or hint
+        else:
+            if solution:
+                raise error(cell_id, "solution markers in a check cell")
+            points = meta.get("points")
+            if isinstance(points, bool) or not isinstance(points, int | float) or not points > 0:
+                raise error(cell_id, f"a check cell needs metadata.grading.points > 0, got {points!r}")
+            try:
+                declared = _declared_points(tree)
+            except ValueError:
+                raise error(cell_id, "points= must be a literal number") from None
+            if declared and abs(sum(declared) - points) > 1e-9:
+                raise error(cell_id, f"the checks' points add up to {sum(declared)}, "
+                                     f"but metadata.grading.points is {points}")
+            exercise.check_cells.append(cell_id)
+            exercise.points += points
+            checks_by_exercise.setdefault(exercise_id, []).append((cell_id, tree))
+    for exercise in exercises.values():
+        if not exercise.answer_cells:
+            raise error(exercise.check_cells[0], f"exercise {exercise.id!r} has checks but no answer cell")
+        if not exercise.check_cells:
+            raise error(exercise.answer_cells[0], f"exercise {exercise.id!r} has no check cell")
+    student_names = {name for exercise in exercises.values() for name in exercise.functions}
+    for cells in checks_by_exercise.values():
+        for cell_id, tree in cells:
+            # In the grader, every free name of a check cell is the student's object: a check cell
+            # must import its own tools (checks, references, numpy) and name only student functions.
+            stray = _free_names(tree) - student_names
+            if stray:
+                raise error(cell_id, f"check cell uses {sorted(stray)}, which it neither "
+                                     "defines nor imports and no answer cell defines")
+    return Assignment(path, notebook, exercises)

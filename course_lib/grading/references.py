@@ -1,0 +1,116 @@
+"""Reference answers for the homework checks, in the signatures the exercises ask for.
+
+Each one is a thin adapter around the course's own implementation (``course_lib.optim``,
+``theory``, ``problems``, ``second_order``), so a check compares the student with the code the
+lectures teach; the exceptions compute from a definition (``minibatch_variance`` enumerates every
+minibatch). The optimizer steps are functional: ``step(x, dx, state, **hyperparameters)`` returns
+``(x_next, state_next)`` with the state named as in the lecture (``velocity``, ``grad_squared``,
+``first_moment``, ``second_moment``, and ``t``, the number of steps taken before this one).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from course_lib import optim, second_order, theory
+from course_lib.problems import LeastSquares, Rosenbrock
+
+condition_number = theory.condition_number
+max_stable_learning_rate = theory.max_stable_learning_rate
+momentum_to_cs231n = optim.momentum_to_cs231n
+
+
+def _optimizer_step(cls, state_names, **fixed):
+    def step(x, dx, state, **hyperparameters):
+        opt = cls(**fixed, **hyperparameters)
+        opt.t = int(state.get("t", 0))
+        for name in state_names:
+            setattr(opt, name, np.array(state[name], dtype=float))
+        x_next = opt.step(x, dx)
+        new_state = {name: np.asarray(getattr(opt, name), dtype=float) for name in state_names}
+        if "t" in state:
+            new_state["t"] = opt.t
+        return x_next, new_state
+
+    step.__name__ = f"{cls.__name__.lower()}_step"
+    return step
+
+
+def gd_step(x, dx, learning_rate):
+    return optim.SGD(learning_rate).step(x, dx)
+
+
+momentum_step = _optimizer_step(optim.Momentum, ["velocity"])
+nesterov_step = _optimizer_step(optim.Nesterov, ["velocity"])
+adagrad_step = _optimizer_step(optim.AdaGrad, ["grad_squared"])
+rmsprop_step = _optimizer_step(optim.RMSProp, ["grad_squared"])
+adam_almost_step = _optimizer_step(optim.Adam, ["first_moment", "second_moment"], bias_correction=False)
+adam_step = _optimizer_step(optim.Adam, ["first_moment", "second_moment"])
+
+
+def classify_critical_point(hessian, tol=1e-8):
+    """'minimum', 'maximum', 'saddle' or 'degenerate' (an eigenvalue within tol * max|eigenvalue| of 0)."""
+    eigenvalues = np.linalg.eigvalsh(np.asarray(hessian, dtype=float))
+    scale = np.max(np.abs(eigenvalues))
+    if scale == 0 or np.any(np.abs(eigenvalues) <= tol * scale):
+        return "degenerate"
+    if np.all(eigenvalues > 0):
+        return "minimum"
+    if np.all(eigenvalues < 0):
+        return "maximum"
+    return "saddle"
+
+
+def goe_samples(n, num_samples, seed):
+    """The exercise's sampling rule: A = rng.standard_normal((num_samples, n, n)); H = (A + A^T) / 2."""
+    A = np.random.default_rng(seed).standard_normal((num_samples, n, n))
+    return (A + A.transpose(0, 2, 1)) / 2
+
+
+def fraction_positive_definite(n, num_samples, seed):
+    return float(np.mean(np.linalg.eigvalsh(goe_samples(n, num_samples, seed))[:, 0] > 0))
+
+
+def _constant_model(x, grad, hessian):
+    g, H = np.asarray(grad, dtype=float), np.asarray(hessian, dtype=float)
+    return dict(problem=lambda z: 0.0, x0=np.asarray(x, dtype=float), grad=lambda z: g,
+                hessian=lambda z: H, gtol=0.0, maxiter=1)
+
+
+def newton_step(x, grad, hessian):
+    return second_order.newton(**_constant_model(x, grad, hessian)).x
+
+
+def saddle_free_newton_step(x, grad, hessian):
+    return second_order.saddle_free_newton(**_constant_model(x, grad, hessian)).x
+
+
+def minibatch_gradient(A, b, x, indices):
+    """(1/B) sum_{i in indices} grad L_i(x) for least squares L_i = 1/2 (a_i . x - b_i)^2."""
+    problem = LeastSquares(num_examples=len(A), dim=np.shape(A)[1])
+    problem.A, problem.b = np.asarray(A, dtype=float), np.asarray(b, dtype=float)
+    return problem.minibatch_grad(x, indices)
+
+
+def minibatch_variance(per_example_grads, batch_size):
+    """E |g_B - g|^2 over every minibatch of ``batch_size`` distinct examples (by enumeration)."""
+    grads = np.asarray(per_example_grads, dtype=float)
+    full = grads.mean(axis=0)
+    subsets = itertools.combinations(range(len(grads)), batch_size)
+    return float(np.mean([np.sum((grads[list(s)].mean(axis=0) - full) ** 2) for s in subsets]))
+
+
+def backtracking_line_search(x, direction, step=1.0, c1=1e-4, shrink=0.5):
+    """The Armijo step length along ``direction`` on the Rosenbrock function of dimension len(x)."""
+    problem = Rosenbrock(dim=len(x))
+    x = np.asarray(x, dtype=float)
+    search = second_order.backtracking_line_search(problem.loss, x, np.asarray(direction, dtype=float),
+                                                   problem.loss(x), problem.grad(x), step, c1, shrink)
+    return search.step
+
+
+def two_loop_recursion(g, s_history, y_history):
+    return second_order.two_loop_recursion(g, [np.asarray(s, float) for s in s_history],
+                                           [np.asarray(y, float) for y in y_history])

@@ -65,8 +65,8 @@ def draw_contours(ax, grid, levels=30, log=None, minimizer=None):
 def draw_path(ax, points, label, color=None, **kwargs):
     """A trajectory as a line with small markers; returns the Line2D (update it with set_data)."""
     points = np.asarray(points)
-    (line,) = ax.plot(points[:, 0], points[:, 1], "-o", markersize=2.5, linewidth=1.2,
-                      label=label, color=color or color_of(label), **kwargs)
+    style = {"marker": "o", "linestyle": "-", "markersize": 2.5, "linewidth": 1.2, **kwargs}
+    (line,) = ax.plot(points[:, 0], points[:, 1], label=label, color=color or color_of(label), **style)
     return line
 
 

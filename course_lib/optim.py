@@ -284,3 +284,18 @@ def run(opt, problem, x0, num_steps, batch_size=None, seed=0, explode_factor=1e8
         message=message,
         optimizer=repr(opt),
     )
+
+
+def step_ratios(opt, gradients):
+    """|step| / learning_rate for each step of ``opt`` fed a given 1-D sequence of gradients.
+
+    The answer to "how big is the step?" for schedule-free questions (constant gradient, a gradient
+    that suddenly shrinks), independent of any loss surface. The optimizer is reset first.
+    """
+    opt.reset()
+    x, ratios = np.zeros(1), []
+    for g in np.asarray(gradients, dtype=float):
+        x_new = opt.step(x, np.array([g]))
+        ratios.append(abs(x_new[0] - x[0]) / opt.learning_rate)
+        x = x_new
+    return np.array(ratios)

@@ -83,3 +83,23 @@ def draw_loss_curve(ax, values, label, color=None, ylabel="loss − min loss", *
 def positive_floor(values, floor=1e-300):
     """Values safe for a log axis (gaps below ``floor`` would vanish from the plot)."""
     return np.maximum(np.asarray(values, dtype=float), floor)
+
+
+def animate_paths(figure, races, num_frames=30, interval=150):
+    """Trajectories that grow frame by frame (a race); show it with ``.to_jshtml()``.
+
+    ``races`` is a list of ``(ax, {label: points})``; frame k reveals the first (k+1)/num_frames of
+    every path, so runs of different lengths finish together. Returns the ``FuncAnimation``.
+    """
+    from matplotlib.animation import FuncAnimation
+
+    lines = [(draw_path(ax, points[:1], label), np.asarray(points))
+             for ax, paths in races for label, points in paths.items()]
+
+    def show_frame(k):
+        for line, points in lines:
+            n = max(1, round(len(points) * (k + 1) / num_frames))
+            line.set_data(points[:n, 0], points[:n, 1])
+        return [line for line, _ in lines]
+
+    return FuncAnimation(figure, show_frame, frames=num_frames, interval=interval, blit=False)

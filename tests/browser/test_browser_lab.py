@@ -1,0 +1,155 @@
+"""The course as students see it: JupyterLab in chromium, run through the UI, sliders moved by keyboard.
+
+Notebooks are discovered, not listed: every lecture notebook whose source builds an ``Explorer(`` is
+tested (plus a tiny fixture that keeps the harness itself honest), so notebooks added later are
+covered without editing this file. Assertions read the DOM (readout text, image ``src``), never
+pixels: software rendering can paint a screenshot half-done. Screenshots are saved as artifacts.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from lab_harness import REPO, RUN_ALL_SECONDS, SCREENSHOTS
+
+pytestmark = pytest.mark.browser
+
+FIXTURE = "fixtures/explorer_fixture.ipynb"
+# Explorer.widget() is VBox[HBox(sliders), HTML readout, Image].
+EXPLORER = ".widget-vbox:has(> .widget-hbox .widget-slider):has(> .widget-html):has(> img.widget-image)"
+
+
+def explorer_notebooks():
+    found = [p.relative_to(REPO).as_posix() for p in sorted((REPO / "notebooks").glob("*.ipynb"))
+             if "Explorer(" in "".join(c.source for c in nbformat.read(p, 4).cells if c.cell_type == "code")]
+    return [FIXTURE, *found]
+
+
+def open_notebook(page, lab, notebook):
+    page.goto(lab.url(notebook))
+    page.wait_for_selector(".jp-Notebook .jp-Cell")
+    # A notebook without a usable kernelspec asks which kernel to start; the default is right.
+    try:
+        page.locator(".jp-Dialog .jp-mod-accept").click(timeout=3_000)
+    except Exception:  # noqa: BLE001 (playwright's TimeoutError: no dialog, nothing to accept)
+        pass
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']")
+
+
+def run_all(page):
+    """Run all cells from the Run menu and wait until every code cell ran or one raised."""
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+    page.wait_for_function(
+        """() => {
+            const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]
+                .map(p => p.innerText.trim());
+            if (prompts.some(p => p.includes('*'))) return false;
+            const errors = [...document.querySelectorAll('.jp-OutputArea-output')]
+                .some(o => o.innerText.includes('Traceback (most recent call last)'));
+            return errors || prompts.every(p => /^\\[\\d+\\]:$/.test(p));
+        }""",
+        timeout=RUN_ALL_SECONDS * 1000, polling=500)
+
+
+def cell_errors(page):
+    """(cell index, text) of every output that shows a Python traceback."""
+    texts = page.locator(".jp-Notebook .jp-Cell").evaluate_all(
+        "cells => cells.map(c => [...c.querySelectorAll('.jp-OutputArea-output')]"
+        ".map(o => o.innerText).join('\\n'))")
+    return [(i, text) for i, text in enumerate(texts) if "Traceback (most recent call last)" in text]
+
+
+def snapshot(explorer):
+    return {"readout": explorer.locator(":scope > .widget-html").inner_text().strip(),
+            "src": explorer.locator(":scope > img.widget-image").get_attribute("src")}
+
+
+def wait_for_change(explorer, before, keys, timeout=60):
+    """Poll until every key in ``keys`` differs from ``before``; returns the last snapshot."""
+    deadline = time.monotonic() + timeout
+    while True:
+        now = snapshot(explorer)
+        if all(now[k] != before[k] for k in keys) or time.monotonic() > deadline:
+            return now
+        time.sleep(0.2)
+
+
+def nudge(handle):
+    """Move a slider one step with the keyboard, away from whichever end it sits at."""
+    at_max = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
+    handle.focus()
+    handle.press("ArrowLeft" if at_max else "ArrowRight")
+
+
+@pytest.mark.parametrize("notebook", explorer_notebooks())
+def test_explorer_sliders_update_readout_and_plot(page, lab, notebook):
+    open_notebook(page, lab, notebook)
+    run_all(page)
+    assert cell_errors(page) == [], f"{notebook} raised while running all cells"
+    explorers = page.locator(EXPLORER)
+    assert explorers.count() >= 1, f"{notebook} builds an Explorer but none is displayed"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    stem = Path(notebook).stem
+    for i in range(explorers.count()):
+        explorer = explorers.nth(i)
+        explorer.scroll_into_view_if_needed()
+        explorer.screenshot(path=SCREENSHOTS / f"{stem}-explorer{i}-before.png")
+        handles = explorer.locator(".widget-slider .noUi-handle")
+        assert handles.count() >= 1
+        for j in range(handles.count()):
+            before = snapshot(explorer)
+            assert before["readout"] and before["src"], f"explorer {i}: empty readout or image before moving"
+            nudge(handles.nth(j))
+            # The first slider must change both; any other must at least visibly do something.
+            if j == 0:
+                after = wait_for_change(explorer, before, ("readout", "src"))
+                assert after["readout"] != before["readout"], f"explorer {i}: readout did not change"
+                assert after["src"] != before["src"], f"explorer {i}: plot image did not change"
+            else:
+                after = wait_for_change(explorer, before, ("src",))
+                assert after != before, f"explorer {i}, slider {j}: neither readout nor plot changed"
+        explorer.screenshot(path=SCREENSHOTS / f"{stem}-explorer{i}-after.png")
+    assert cell_errors(page) == [], f"moving a slider in {notebook} raised"
+
+
+def first_check_and_hint(path):
+    """Index of the first check cell, and the hint its exercise's stub raises (None if not a literal)."""
+    cells = nbformat.read(path, 4).cells
+    kind = [c.metadata.get("grading", {}).get("kind") for c in cells]
+    first_check = kind.index("check")
+    exercise = cells[first_check].metadata["grading"]["exercise"]
+    for cell in cells:
+        grading = cell.metadata.get("grading", {})
+        if grading.get("kind") == "answer" and grading.get("exercise") == exercise:
+            for node in ast.walk(ast.parse(cell.source)):
+                if (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)
+                        and getattr(node.exc.func, "id", None) == "NotImplementedError"
+                        and node.exc.args and isinstance(node.exc.args[0], ast.Constant)):
+                    return first_check, node.exc.args[0].value
+    return first_check, None
+
+
+def test_unanswered_exercise_reports_not_implemented_hint(page, lab):
+    exercises = sorted((REPO / "exercises").glob("*.ipynb"))
+    if not exercises:
+        pytest.skip("no exercises/*.ipynb released yet")
+    path = exercises[0]
+    first_check, hint = first_check_and_hint(path)
+    open_notebook(page, lab, path.relative_to(REPO).as_posix())
+    run_all(page)
+    errors = cell_errors(page)
+    assert errors, f"{path.name}: running the unanswered exercise raised nothing"
+    cell, text = errors[0]
+    assert cell == first_check, f"first error in cell {cell}, expected the first check cell {first_check}"
+    assert "NotImplementedError" in text
+    if hint is not None:
+        assert hint in text, f"the stub's hint {hint!r} is not shown"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    check_cell = page.locator(".jp-Notebook .jp-Cell").nth(cell)
+    check_cell.screenshot(path=SCREENSHOTS / f"{path.stem}-first-check.png")

@@ -350,7 +350,7 @@ def saddle_free_newton(problem, x0, grad=None, hessian=None, step_size=1.0, damp
 
 def _first_step(g):
     """Before any curvature is known the direction is -g; the first trial moves a distance of 1."""
-    return min(1.0, 1.0 / np.linalg.norm(g))
+    return 1.0 / np.linalg.norm(g)
 
 
 def bfgs(problem, x0, grad=None, c1=1e-4, c2=0.9, gtol=1e-5, maxiter=10_000, callback=None):

@@ -1,0 +1,328 @@
+"""course_lib.second_order against closed forms, the Wolfe conditions and scipy.optimize."""
+
+import numpy as np
+import pytest
+from scipy.optimize import line_search, minimize
+
+from course_lib.problems import LogisticRegression, Quadratic, Rosenbrock, SaddleQuadratic
+from course_lib.second_order import (
+    backtracking_line_search,
+    bfgs,
+    lbfgs,
+    newton,
+    saddle_free_newton,
+    strong_wolfe_line_search,
+    two_loop_recursion,
+)
+
+EPS = np.finfo(float).eps
+
+
+class Counted:
+    """A problem wrapper that counts evaluations independently of the optimizer's own bookkeeping."""
+
+    def __init__(self, problem):
+        self.problem, self.dim = problem, problem.dim
+        self.losses = self.grads = self.hessians = 0
+
+    def loss(self, x):
+        self.losses += 1
+        return self.problem.loss(x)
+
+    def grad(self, x):
+        self.grads += 1
+        return self.problem.grad(x)
+
+    def hessian(self, x):
+        self.hessians += 1
+        return self.problem.hessian(x)
+
+
+def value_and_grad(problem):
+    return lambda x: (problem.loss(x), problem.grad(x))
+
+
+# --- Newton ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kappa", [1.0, 1e2, 1e4, 1e8])
+@pytest.mark.parametrize("dim", [2, 30])
+def test_newton_solves_any_quadratic_in_one_step(kappa, dim):
+    rng = np.random.default_rng(int(kappa) + dim)
+    bowl = Quadratic.with_condition_number(kappa, dim=dim, angle=0.3)
+    problem = Quadratic(bowl.H, center=rng.standard_normal(dim))
+    x0 = rng.standard_normal(dim) * 10
+    result = newton(problem, x0, maxiter=1)
+    # A backward-stable solve is accurate to about kappa * machine epsilon, and no better.
+    relative_error = np.linalg.norm(result.x - problem.center) / np.linalg.norm(x0 - problem.center)
+    assert relative_error <= 100 * EPS * kappa
+    assert (result.nit, result.nfev, result.nhev) == (1, 2, 1)
+
+
+def test_newton_stops_after_one_step_on_a_quadratic():
+    problem = Quadratic.with_condition_number(1e3, dim=10)
+    result = newton(problem, np.ones(10))
+    assert result.success and result.nit == 1
+
+
+def test_damped_newton_shrinks_the_error_by_one_minus_step_size():
+    problem = Quadratic.with_condition_number(50, dim=5, seed=3)
+    x0 = np.arange(1.0, 6.0)
+    path = []
+    newton(problem, x0, step_size=0.25, maxiter=6, callback=path.append)
+    expected = [0.75 ** (k + 1) * x0 for k in range(6)]
+    np.testing.assert_allclose(path, expected, rtol=1e-12)
+
+
+def test_newton_converges_quadratically_on_rosenbrock():
+    problem = Rosenbrock(2)
+    path = []
+    result = newton(problem, Rosenbrock.standard_start(2), line_search=True, callback=path.append)
+    assert result.success and result.fun < 1e-20
+    errors = np.linalg.norm(np.array(path) - 1.0, axis=1)
+    # The last few errors before machine precision satisfy e_{k+1} <= C e_k^2.
+    tail = errors[(errors > 1e-13) & (errors < 1e-1)]
+    assert len(tail) >= 3
+    assert np.all(tail[1:] <= 20 * tail[:-1] ** 2)
+
+
+def test_newton_matches_scipy_on_logistic_regression():
+    problem = LogisticRegression(num_examples=400, dim=8, l2=1e-3, seed=2)
+    result = newton(problem, np.zeros(8), gtol=1e-12)
+    reference = minimize(problem.loss, np.zeros(8), jac=problem.grad, hess=problem.hessian,
+                         method="trust-exact", options={"gtol": 1e-10})
+    assert reference.success and result.success and result.nit < 15
+    # Quadratic convergence takes Newton well past scipy's stopping point.
+    assert np.max(np.abs(problem.grad(result.x))) <= 1e-12
+    np.testing.assert_allclose(result.x, reference.x, atol=1e-9)
+
+
+def test_newton_heads_for_the_saddle_and_saddle_free_newton_escapes():
+    saddle = SaddleQuadratic(a=5, b=1)  # 5x² − y²
+    x0 = np.array([1.0, 0.1])
+    assert np.allclose(newton(saddle, x0, maxiter=1).x, 0.0, atol=1e-15)
+    path = []
+    saddle_free_newton(saddle, x0, maxiter=3, callback=path.append)
+    # Along x (curvature +10) it is Newton's step; along y (curvature −2) it moves away: y doubles.
+    np.testing.assert_allclose(path, [[0, 0.2], [0, 0.4], [0, 0.8]], atol=1e-15)
+    # A line search does not help: where -H^{-1} g points downhill Newton still lands on the saddle,
+    # and where the negative curvature dominates it points uphill and the search refuses.
+    assert np.allclose(newton(saddle, x0, line_search=True).x, 0.0, atol=1e-15)
+    stalled = newton(saddle, np.array([0.1, 1.0]), line_search=True)
+    assert not stalled.success and "uphill" in stalled.message
+
+
+def test_saddle_free_newton_equals_newton_on_a_convex_problem_and_damping_scales_steps():
+    problem = LogisticRegression(num_examples=200, dim=5, seed=1)
+    x0 = np.full(5, 0.3)
+    np.testing.assert_allclose(saddle_free_newton(problem, x0, maxiter=3).x,
+                               newton(problem, x0, maxiter=3).x, rtol=1e-12)
+    saddle = SaddleQuadratic(a=5, b=1)
+    damped = saddle_free_newton(saddle, np.array([1.0, 1.0]), damping=2.0, maxiter=1)
+    # step = g / (|lambda| + damping): x: 1 − 10/12, y: 1 + 2/4
+    np.testing.assert_allclose(damped.x, [1 - 10 / 12, 1 + 2 / 4], rtol=1e-14)
+
+
+# --- line searches ---------------------------------------------------------------------------
+
+
+def _line_search_cases():
+    rng = np.random.default_rng(0)
+    problem = Rosenbrock(6)
+    for _ in range(20):
+        x = rng.uniform(-2, 2, 6)
+        g = problem.grad(x)
+        direction = -g if rng.random() < 0.5 else -g * rng.uniform(0.1, 10, 6)
+        yield problem, x, direction, 10.0 ** rng.uniform(-4, 2)
+
+
+def test_backtracking_satisfies_armijo_and_is_the_first_such_step():
+    for problem, x, direction, step in _line_search_cases():
+        f, g = problem.loss(x), problem.grad(x)
+        result = backtracking_line_search(problem.loss, x, direction, f, g, step=step, c1=1e-4, shrink=0.5)
+        slope = g @ direction
+        assert result.success
+        assert result.fun == problem.loss(x + result.step * direction)
+        assert result.fun <= f + 1e-4 * result.step * slope
+        assert np.isclose(result.step, step * 0.5 ** (result.nfev - 1), rtol=1e-14)
+        if result.nfev > 1:
+            previous = 2 * result.step
+            assert problem.loss(x + previous * direction) > f + 1e-4 * previous * slope
+
+
+@pytest.mark.filterwarnings("ignore:The line search algorithm did not converge")
+@pytest.mark.parametrize("c1,c2", [(1e-4, 0.9), (1e-4, 0.1), (0.3, 0.4)])
+def test_strong_wolfe_conditions_hold(c1, c2):
+    scipy_found = 0
+    for problem, x, direction, step in _line_search_cases():
+        f, g = problem.loss(x), problem.grad(x)
+        result = strong_wolfe_line_search(value_and_grad(problem), x, direction, f, g, step, c1, c2)
+        assert result.success
+        x_new = x + result.step * direction
+        assert result.fun == problem.loss(x_new)
+        np.testing.assert_array_equal(result.jac, problem.grad(x_new))
+        assert result.fun <= f + c1 * result.step * (g @ direction)
+        assert abs(result.jac @ direction) <= c2 * abs(g @ direction)
+        # scipy's search (maxiter 10, its own trial steps) solves the same problem when it succeeds.
+        reference = line_search(problem.loss, problem.grad, x, direction, g, f, c1=c1, c2=c2, maxiter=25)
+        if reference[0] is not None:
+            scipy_found += 1
+            assert abs(problem.grad(x + reference[0] * direction) @ direction) <= c2 * abs(g @ direction)
+    assert scipy_found >= 10
+
+
+def test_strong_wolfe_zoom_interpolates_a_quadratic_exactly():
+    problem = Quadratic.with_condition_number(10, dim=4, seed=1)
+    x = np.array([1.0, -2.0, 0.5, 3.0])
+    g = problem.grad(x)
+    exact_step = (g @ g) / (g @ problem.H @ g)  # minimizer of f(x − alpha g)
+    # The first trial overshoots (fails sufficient decrease); the cubic through its two ends is the
+    # parabola itself, so the second evaluation lands on the exact minimizer.
+    result = strong_wolfe_line_search(value_and_grad(problem), x, -g, problem.loss(x), g,
+                                      step=3 * exact_step, c2=0.01)
+    assert result.success and result.nfev == 2
+    assert result.step == pytest.approx(exact_step, rel=1e-12)
+
+
+def test_strong_wolfe_extrapolates_from_a_tiny_step():
+    problem = Quadratic.with_condition_number(1, dim=3)
+    x = np.array([1.0, 1.0, 1.0])
+    g = problem.grad(x)
+    result = strong_wolfe_line_search(value_and_grad(problem), x, -g, problem.loss(x), g, step=1e-3)
+    assert result.success and result.nfev > 2
+    assert abs(result.jac @ g) <= 0.9 * (g @ g)
+
+
+@pytest.mark.parametrize("c1,c2", [(0, 0.9), (0.5, 0.5), (0.9, 0.1), (1e-4, 1.0), (-1, 0.5)])
+def test_bad_wolfe_constants_are_rejected(c1, c2):
+    problem = Rosenbrock(2)
+    x = np.zeros(2)
+    g = problem.grad(x)
+    with pytest.raises(ValueError, match="c1"):
+        strong_wolfe_line_search(value_and_grad(problem), x, -g, problem.loss(x), g, c1=c1, c2=c2)
+    with pytest.raises(ValueError, match="c1"):
+        lbfgs(problem, x, c1=c1, c2=c2)
+    with pytest.raises(ValueError, match="c1"):
+        bfgs(problem, x, c1=c1, c2=c2)
+
+
+def test_line_searches_reject_an_uphill_direction():
+    problem = Rosenbrock(2)
+    x = np.zeros(2)
+    f, g = problem.loss(x), problem.grad(x)
+    with pytest.raises(ValueError, match="descent direction"):
+        backtracking_line_search(problem.loss, x, g, f, g)
+    with pytest.raises(ValueError, match="descent direction"):
+        strong_wolfe_line_search(value_and_grad(problem), x, g, f, g)
+
+
+# --- BFGS and L-BFGS -------------------------------------------------------------------------
+
+
+def test_two_loop_recursion_equals_the_dense_bfgs_product():
+    rng = np.random.default_rng(5)
+    n, m = 7, 4
+    A = rng.standard_normal((n, n))
+    H_true = A @ A.T + n * np.eye(n)
+    s_history = [rng.standard_normal(n) for _ in range(m)]
+    y_history = [H_true @ s for s in s_history]
+    g = rng.standard_normal(n)
+    s, y = s_history[-1], y_history[-1]
+    H_inv = (s @ y) / (y @ y) * np.eye(n)
+    for s, y in zip(s_history, y_history, strict=True):
+        rho = 1 / (y @ s)
+        left = np.eye(n) - rho * np.outer(s, y)
+        H_inv = left @ H_inv @ left.T + rho * np.outer(s, s)
+    np.testing.assert_allclose(two_loop_recursion(g, s_history, y_history), H_inv @ g, rtol=1e-12)
+    np.testing.assert_array_equal(two_loop_recursion(g, [], []), g)
+
+
+def _scipy_lbfgsb(problem, x0):
+    result = minimize(problem.loss, x0, jac=problem.grad, method="L-BFGS-B")
+    assert result.success
+    return result
+
+
+@pytest.mark.parametrize("n", [2, 10, 100, 1000])
+def test_lbfgs_needs_at_most_1_1x_scipys_evaluations_on_rosenbrock(n):
+    problem = Counted(Rosenbrock(n))
+    x0 = Rosenbrock.standard_start(n)
+    reference = _scipy_lbfgsb(problem.problem, x0)
+    result = lbfgs(problem, x0, memory=10)
+    assert result.success and result.fun < 1e-8
+    np.testing.assert_allclose(result.x, 1.0, atol=1e-3)
+    assert (result.nfev, result.njev) == (problem.losses, problem.grads)
+    assert result.nfev + result.njev <= 1.1 * (reference.nfev + reference.njev)
+
+
+@pytest.mark.parametrize("n", [2, 10, 100])
+def test_bfgs_reaches_rosenbrocks_minimum_with_few_evaluations(n):
+    problem = Counted(Rosenbrock(n))
+    x0 = Rosenbrock.standard_start(n)
+    reference = _scipy_lbfgsb(problem.problem, x0)
+    result = bfgs(problem, x0)
+    assert result.success and result.fun < 1e-8
+    np.testing.assert_allclose(result.x, 1.0, atol=1e-4)
+    assert (result.nfev, result.njev) == (problem.losses, problem.grads)
+    # Dense BFGS is not tuned like L-BFGS-B's stopping rule; it stays within 25 % of its evaluations.
+    assert result.nfev + result.njev <= 1.25 * (reference.nfev + reference.njev)
+
+
+@pytest.mark.parametrize("method", [bfgs, lbfgs])
+@pytest.mark.parametrize("kwargs", [dict(), dict(num_examples=2000, dim=50, l2=1e-3,
+                                                 feature_scales=np.geomspace(1, 30, 50))])
+def test_quasi_newton_on_logistic_regression(method, kwargs):
+    problem = LogisticRegression(**kwargs)
+    x0 = np.zeros(problem.dim)
+    reference = _scipy_lbfgsb(problem, x0)
+    result = method(problem, x0)
+    assert result.success
+    assert result.fun - problem.min_loss < 1e-7
+    error, reference_error = (np.max(np.abs(r.x - problem.minimizer)) for r in (result, reference))
+    assert error <= 10 * reference_error
+    if method is lbfgs:
+        assert result.nfev + result.njev <= 1.1 * (reference.nfev + reference.njev)
+
+
+def test_plain_callables_give_the_same_run_as_the_problem():
+    problem = Rosenbrock(4)
+    x0 = Rosenbrock.standard_start(4)
+    expected = lbfgs(problem, x0)
+    separate = lbfgs(problem.loss, x0, grad=problem.grad)
+    together = lbfgs(value_and_grad(problem), x0, grad=True)
+    for result in (separate, together):
+        np.testing.assert_array_equal(result.x, expected.x)
+        assert (result.nit, result.nfev) == (expected.nit, expected.nfev)
+    by_hand = newton(problem.loss, x0, grad=problem.grad, hessian=problem.hessian, line_search=True)
+    np.testing.assert_array_equal(by_hand.x, newton(problem, x0, line_search=True).x)
+
+
+def test_lbfgs_memory_one_still_converges_and_more_memory_helps():
+    problem = Rosenbrock(10)
+    x0 = Rosenbrock.standard_start(10)
+    one, ten = lbfgs(problem, x0, memory=1), lbfgs(problem, x0, memory=10)
+    assert one.success and ten.success and one.fun < 1e-6
+    assert ten.nfev < one.nfev
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda p: lbfgs(p, np.zeros(3), memory=0), "memory"),
+        (lambda p: lbfgs(p, np.zeros(3), memory=2.5), "memory"),
+        (lambda p: lbfgs(p, np.zeros(2)), r"x0 must have shape \(3,\)"),
+        (lambda p: bfgs(p, np.zeros((3, 1))), "1-D"),
+        (lambda p: newton(p, [0.0, np.nan, 0.0]), "finite"),
+        (lambda p: lbfgs(p, [np.inf, 0.0, 0.0]), "finite"),
+        (lambda p: newton(p, np.zeros(3), step_size=0), "step_size"),
+        (lambda p: saddle_free_newton(p, np.zeros(3), damping=-1), "damping"),
+        (lambda p: lbfgs(p, np.zeros(3), gtol=-1), "gtol"),
+        (lambda p: lbfgs(p.loss, np.zeros(3)), "grad must be given"),
+        (lambda p: newton(p.loss, np.zeros(3), grad=p.grad), "Hessian"),
+        (lambda p: lbfgs(p.loss, np.zeros(3), grad=lambda x: np.zeros(2)), "gradient has shape"),
+        (lambda p: lbfgs("rosenbrock", np.zeros(3)), "problem"),
+    ],
+)
+def test_bad_input_raises_a_clear_value_error(call, match):
+    with pytest.raises(ValueError, match=match):
+        call(Rosenbrock(3))

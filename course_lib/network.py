@@ -1,0 +1,271 @@
+"""A tiny fully-connected network in numpy, posed as one of the course's finite-sum problems.
+
+The network is a multilayer perceptron with tanh hidden layers and a softmax output, trained with
+the mean cross-entropy over N labelled examples plus an optional L2 penalty:
+
+    L(x) = (1/N) sum_i L_i(x),   L_i(x) = -log softmax(f(a_i; x))[y_i] + l2/2 |x|^2
+
+All weights and biases live in ONE flat vector ``x`` (layer by layer, weight matrix then bias), so
+every optimizer of the course (``opt.step(x, dx)``), ``course_lib.optim.run`` (also with
+``batch_size``) and the second-order tools work on it unchanged.
+
+Derivatives are exact: the gradient by backpropagation, Hessian-vector products by Pearlmutter's
+R-operator (forward-mode differentiation of backpropagation), and the Hessian as the Hessian-vector
+products with every unit vector. No finite differences are involved; the tests compare them with
+finite differences and, when PyTorch is installed, with ``torch.autograd``.
+
+Also here: the classic spiral dataset, and Newton's method on the gradient for locating critical
+points of any index (Dauphin et al., NIPS 2014, Figure 1).
+
+This module is pure math: numpy only, no plotting.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from course_lib.problems import FiniteSumProblem
+
+
+def spiral_data(num_per_class=100, num_classes=3, noise=0.2, seed=0):
+    """The classic spiral dataset: ``num_classes`` interleaved arms in the plane.
+
+    Arm k has points r (sin t, cos t) with radius r evenly spaced in [0, 1] and angle
+    t = 4k + 4r + noise * N(0, 1). Returns features ``X`` of shape (N, 2) and integer labels ``y``.
+    """
+    if int(num_per_class) != num_per_class or num_per_class < 1:
+        raise ValueError(f"num_per_class must be an integer >= 1, got {num_per_class!r}")
+    if int(num_classes) != num_classes or num_classes < 2:
+        raise ValueError(f"num_classes must be an integer >= 2, got {num_classes!r}")
+    if not (np.isfinite(noise) and noise >= 0):
+        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
+    rng = np.random.default_rng(seed)
+    radius = np.tile(np.linspace(0.0, 1.0, int(num_per_class)), int(num_classes))
+    y = np.repeat(np.arange(int(num_classes)), int(num_per_class))
+    angle = 4.0 * y + 4.0 * radius + noise * rng.standard_normal(radius.size)
+    X = np.column_stack([radius * np.sin(angle), radius * np.cos(angle)])
+    return X, y
+
+
+class Network(FiniteSumProblem):
+    """A tanh MLP with softmax cross-entropy on a labelled dataset; parameters in one flat vector.
+
+    ``Network(X, y, hidden=(16,))`` builds layers of sizes (features, 16, classes). Layer l computes
+    z_l = a_{l-1} W_l + b_l, with a_l = tanh(z_l) for hidden layers; the last z is the logits.
+    """
+
+    def __init__(self, X, y, hidden=(16,), l2=0.0, num_classes=None, name=None):
+        X = np.asarray(X, dtype=float)
+        y = np.asarray(y)
+        if X.ndim != 2 or X.shape[0] < 1 or X.shape[1] < 1:
+            raise ValueError(f"X must be a non-empty (N, features) array, got shape {X.shape}")
+        if not np.all(np.isfinite(X)):
+            raise ValueError("X contains NaN or inf")
+        if y.shape != (X.shape[0],) or not np.issubdtype(y.dtype, np.integer) or y.min() < 0:
+            raise ValueError(f"y must hold {X.shape[0]} integer class labels >= 0, got {y.dtype} {y.shape}")
+        hidden = tuple(hidden)
+        if any(int(h) != h or h < 1 for h in hidden):
+            raise ValueError(f"hidden must be layer widths >= 1, got {hidden!r}")
+        if not (np.isfinite(l2) and l2 >= 0):
+            raise ValueError(f"l2 must be a finite number >= 0, got {l2!r}")
+        num_classes = int(y.max()) + 1 if num_classes is None else num_classes
+        if int(num_classes) != num_classes or num_classes < 2 or num_classes <= y.max():
+            raise ValueError(f"num_classes must be an integer >= 2 above every label, got {num_classes!r}")
+        self.X, self.y, self.l2 = X, y, float(l2)
+        self.num_examples = X.shape[0]
+        self.layer_sizes = (X.shape[1], *map(int, hidden), int(num_classes))
+        self.shapes = [(m, n) for m, n in zip(self.layer_sizes[:-1], self.layer_sizes[1:], strict=True)]
+        self.dim = sum(m * n + n for m, n in self.shapes)
+        self.targets = np.eye(int(num_classes))[y]
+        sizes = "-".join(map(str, self.layer_sizes))
+        self.name = name or f"tanh network {sizes} ({self.dim} parameters, N={self.num_examples})"
+
+    def init_params(self, seed=0):
+        """Seeded initial parameters: W_l ~ N(0, 1/fan_in) (keeps tanh out of saturation), b_l = 0."""
+        rng = np.random.default_rng(seed)
+        parts = []
+        for m, n in self.shapes:
+            parts += [rng.standard_normal(m * n) / np.sqrt(m), np.zeros(n)]
+        return np.concatenate(parts)
+
+    def unflatten(self, x):
+        """The list of (W_l, b_l) as views into the flat vector ``x``.
+
+        ``x`` may also hold one parameter vector per row (shape (k, dim)); each W_l and b_l then
+        get that leading axis.
+        """
+        x = np.asarray(x, dtype=float)
+        if x.ndim not in (1, 2) or x.shape[-1] != self.dim:
+            raise ValueError(f"x must have shape ({self.dim},) or (k, {self.dim}), got {x.shape}")
+        lead = x.shape[:-1]
+        layers, start = [], 0
+        for m, n in self.shapes:
+            W = x[..., start:start + m * n].reshape(*lead, m, n)
+            b = x[..., start + m * n:start + m * n + n]
+            layers.append((W, b))
+            start += m * n + n
+        return layers
+
+    def _forward(self, layers, A):
+        """Activations [a_0 = A, a_1, ..., a_{L-1}] and the logits z_L."""
+        activations = [A]
+        for W, b in layers[:-1]:
+            activations.append(np.tanh(activations[-1] @ W + b))
+        W, b = layers[-1]
+        return activations, activations[-1] @ W + b
+
+    @staticmethod
+    def _softmax(logits):
+        shifted = logits - logits.max(axis=-1, keepdims=True)
+        e = np.exp(shifted)
+        return e / e.sum(axis=-1, keepdims=True)
+
+    def _rows(self, indices):
+        idx = self._indices(indices)
+        return self.X[idx], self.y[idx], self.targets[idx]
+
+    def logits(self, x, X=None):
+        """Network outputs before the softmax, on ``X`` (default: the training features)."""
+        A = self.X if X is None else np.asarray(X, dtype=float)
+        if A.ndim != 2 or A.shape[1] != self.layer_sizes[0]:
+            raise ValueError(f"X must have shape (n, {self.layer_sizes[0]}), got {A.shape}")
+        return self._forward(self.unflatten(self._check(x)), A)[1]
+
+    def predict(self, x, X=None):
+        """Predicted class labels (argmax of the logits)."""
+        return np.argmax(self.logits(x, X), axis=1)
+
+    def accuracy(self, x):
+        """Fraction of training examples classified correctly."""
+        return float(np.mean(self.predict(x) == self.y))
+
+    def per_example_losses(self, x):
+        x = self._check(x)
+        z = self.logits(x)
+        shifted = z - z.max(axis=1, keepdims=True)
+        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        return -log_probs[np.arange(self.num_examples), self.y] + 0.5 * self.l2 * (x @ x)
+
+    def _backprop(self, x, indices):
+        """Activations and the deltas dL_i/dz_l of every layer, for the selected examples."""
+        layers = self.unflatten(x)
+        A, _, T = self._rows(indices)
+        activations, z = self._forward(layers, A)
+        deltas = [self._softmax(z) - T]
+        for (W, _), a in zip(layers[:0:-1], activations[:0:-1], strict=True):
+            deltas.insert(0, (deltas[0] @ W.T) * (1 - a**2))
+        return activations, deltas
+
+    def minibatch_grad(self, x, indices):
+        """(1/B) sum over the minibatch of grad L_i(x), by backpropagation (all examples if None)."""
+        x = self._check(x)
+        activations, deltas = self._backprop(x, indices)
+        B = deltas[0].shape[0]
+        parts = []
+        for a, d in zip(activations, deltas, strict=True):
+            parts += [(a.T @ d).ravel() / B, d.sum(axis=0) / B]
+        return np.concatenate(parts) + self.l2 * x
+
+    def per_example_grads(self, x, indices=None):
+        """grad L_i(x) for each selected example, one row each (shape (B, dim))."""
+        x = self._check(x)
+        activations, deltas = self._backprop(x, indices)
+        B = deltas[0].shape[0]
+        parts = []
+        for a, d in zip(activations, deltas, strict=True):
+            parts += [np.einsum("bi,bj->bij", a, d).reshape(B, -1), d]
+        return np.concatenate(parts, axis=1) + self.l2 * x
+
+    def hessian_vector_product(self, x, v):
+        """H(x) v, exactly, by Pearlmutter's R-operator; ``v`` may be one vector or rows of vectors.
+
+        R{.} is the directional derivative along v. Forward: R{z_l} = R{a_{l-1}} W_l + a_{l-1} V_l
+        + v_{b_l}, R{a_l} = (1 - a_l^2) R{z_l}; the output delta p - t gives R{p} = p (R{z} - <p, R{z}>);
+        backward: R{delta_{l-1}} = (R{delta_l} W_l^T + delta_l V_l^T)(1 - a^2) - 2 a R{a} (delta_l W_l^T).
+        The gradient's parts a^T delta and sum delta then differentiate by the product rule.
+        """
+        x = self._check(x)
+        v = np.asarray(v, dtype=float)
+        single = v.ndim == 1
+        V = np.atleast_2d(v)
+        if V.ndim != 2 or V.shape[1] != self.dim:
+            raise ValueError(f"v must have shape ({self.dim},) or (k, {self.dim}), got {v.shape}")
+        layers = self.unflatten(x)
+        VW, Vb = zip(*self.unflatten(V), strict=True)
+        activations, z = self._forward(layers, self.X)
+        N = self.num_examples
+        # Forward pass of directional derivatives (leading axis: one per direction).
+        R_acts = [np.zeros((len(V), *self.X.shape))]
+        for l, (W, _) in enumerate(layers):
+            R_z = R_acts[l] @ W + activations[l] @ VW[l] + Vb[l][:, None, :]
+            if l < len(layers) - 1:
+                R_acts.append((1 - activations[l + 1] ** 2) * R_z)
+        p = self._softmax(z)
+        delta = p - self.targets
+        R_delta = p * (R_z - np.sum(p * R_z, axis=-1, keepdims=True))
+        # Backward pass, from the output layer down.
+        parts = []
+        for l in range(len(layers) - 1, -1, -1):
+            a, R_a = activations[l], R_acts[l]
+            parts = [
+                (np.swapaxes(R_a, 1, 2) @ delta + a.T @ R_delta).reshape(len(V), -1) / N,
+                R_delta.sum(axis=1) / N,
+            ] + parts
+            if l > 0:
+                W = layers[l][0]
+                back = delta @ W.T
+                R_back = R_delta @ W.T + delta @ np.swapaxes(VW[l], 1, 2)
+                R_delta = R_back * (1 - a**2) - 2 * a * R_a * back
+                delta = back * (1 - a**2)
+        Hv = np.concatenate(parts, axis=1) + self.l2 * V
+        return Hv[0] if single else Hv
+
+    def hessian(self, x):
+        """The exact Hessian: the Hessian-vector products with every unit vector (symmetric)."""
+        H = self.hessian_vector_product(x, np.eye(self.dim))
+        return (H + H.T) / 2
+
+
+def critical_point_index(hessian, tol=1e-8):
+    """Index of a critical point: the fraction of Hessian eigenvalues below -tol * max |eigenvalue|.
+
+    0 at a minimum, 1 at a maximum, in between at a saddle (Dauphin et al.'s alpha).
+    """
+    eigenvalues = np.linalg.eigvalsh(np.asarray(hessian, dtype=float))
+    return float(np.mean(eigenvalues < -tol * np.max(np.abs(eigenvalues))))
+
+
+def newton_critical_point(problem, x0, grad_tol=1e-8, max_iter=40):
+    """Newton's method on the gradient: x <- x - t H^{-1} grad L(x), from ``x0``.
+
+    Newton's method solves grad L = 0 and is attracted to critical points of ANY index, saddles
+    included, which is why Dauphin et al. use it to find them (gradient descent flees saddles).
+    Far from a critical point the full step (t = 1) overshoots, so t is halved until |grad L|
+    decreases: the Newton direction lowers |grad L|^2 / 2 for small t whatever the signs of the
+    Hessian's eigenvalues, so this safeguard does not prefer minima. Near a critical point t = 1
+    and convergence is quadratic. A singular Hessian gets the least-squares (minimum-norm) step.
+
+    Returns (x, converged): converged is True when |grad L(x)| <= grad_tol. A run that stalls
+    (no decrease even for t < 1e-6) or reaches ``max_iter`` returns converged=False.
+    """
+    if not grad_tol > 0:
+        raise ValueError(f"grad_tol must be > 0, got {grad_tol!r}")
+    if int(max_iter) != max_iter or max_iter < 1:
+        raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}")
+    x = problem._check(x0).copy()
+    g = problem.grad(x)
+    for _ in range(int(max_iter)):
+        if np.linalg.norm(g) <= grad_tol:
+            return x, True
+        direction = np.linalg.lstsq(problem.hessian(x), g, rcond=None)[0]
+        t = 1.0
+        while t >= 1e-6:
+            x_new = x - t * direction
+            g_new = problem.grad(x_new)
+            if np.linalg.norm(g_new) < (1 - 1e-4 * t) * np.linalg.norm(g):
+                break
+            t /= 2
+        else:
+            return x, False
+        x, g = x_new, g_new
+    return x, bool(np.linalg.norm(g) <= grad_tol)

@@ -1,10 +1,379 @@
-"""Placeholder until the batch grader lands (issue 6); it replaces this file."""
+"""Batch grader: ``python -m course_lib.grading grade TEMPLATE.ipynb SUBMISSIONS/ --out GRADES/``.
+
+Each submission is graded in its own worker process (``python -m course_lib.grading.grader JOB``)
+with its own sandboxed kernel (``kernel.py``). Only the answer regions of a submission are used,
+spliced into the pristine template (``splice.py``). Instructor cells run in the kernel; check cells
+run here, in the worker, with every name they do not define resolved to a proxy of the student's
+object in the kernel, so the comparison with the reference never happens where student code runs.
+
+A kernel that hangs or dies costs only the exercise that was running: the kernel is restarted, the
+notebook replayed without the offending answer, and grading goes on. Every submission ends with one
+row per exercise in ``gradebook.csv`` whatever happened; see ``report.py`` for the outputs.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import hashlib
+import io
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from course_lib.grading import assignment as asg
+from course_lib.grading import checks, report, wire
+from course_lib.grading import kernel as kernels
+from course_lib.grading.kernel import KernelDied, KernelTimeout, StudentKernel
+from course_lib.grading.splice import MAX_BYTES, Unreadable, read_submission, splice
+
+STATUSES = ("passed", "failed", "error", "timeout", "crashed", "missing", "tampered", "forbidden",
+            "unreadable")
+ZERO = {"missing", "tampered", "forbidden", "unreadable"}  # no points at all, checks not run
 
 
-def _unavailable(args):
-    print("grader not available yet")
-    return 2
+@dataclass
+class Outcome:
+    """One exercise of one submission; the first problem found sets the status."""
+
+    exercise: str
+    max_points: float
+    points: float = 0.0
+    status: str | None = None
+    messages: list = field(default_factory=list)
+    decided: bool = False  # nothing more to run for this exercise
+
+    def fail(self, status, message, final=False):
+        self.status = self.status or status
+        self.messages.append(message)
+        self.decided = self.decided or final
+
+    def row(self):
+        status = self.status or "passed"
+        points = 0.0 if status in ZERO else round(self.points, 6)
+        return {"exercise": self.exercise, "points": points, "max_points": self.max_points,
+                "status": status, "message": "\n".join(self.messages)}
+
+
+class Remote:
+    """A student's object in the kernel. Calling it runs the student's function there."""
+
+    def __init__(self, kernel, path, deadline):
+        self._kernel, self._path, self._deadline = kernel, tuple(path), deadline
+        self.__name__ = self._path[-1]
+
+    def _remaining(self):
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            raise KernelTimeout("the checks of this cell ran out of time")
+        return remaining
+
+    def __call__(self, *args, **kwargs):
+        return self._kernel.request(self._path, args, kwargs, timeout=self._remaining())
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return Remote(self._kernel, (*self._path, name), self._deadline)
+
+    def __fetch__(self):
+        return self._kernel.request(self._path, timeout=self._remaining())
+
+    def __repr__(self):
+        return f"<student's {'.'.join(self._path)}>"
+
+
+class _CheckNamespace(dict):
+    """Globals for a check cell: builtins as usual, any other unknown name is the student's object."""
+
+    def __init__(self, kernel, deadline):
+        super().__init__(__name__="__main__")
+        self._kernel, self._deadline = kernel, deadline
+
+    def __missing__(self, name):
+        if hasattr(builtins, name):
+            return getattr(builtins, name)
+        return Remote(self._kernel, (name,), self._deadline)
+
+
+class NotebookGrader:
+    """Runs one spliced notebook: instructor and answer cells in the kernel, checks here."""
+
+    def __init__(self, template: asg.Assignment, spliced, kernel: StudentKernel, timeout: float, seed: int):
+        self.template, self.kernel, self.timeout, self.seed = template, kernel, timeout, seed
+        self.cells = [c for c in spliced.notebook.cells if c.cell_type == "code"]
+        self.outcomes = {ex.id: Outcome(ex.id, ex.points) for ex in template.exercises.values()}
+        for exercise_id, (status, message) in spliced.verdicts.items():
+            self.outcomes[exercise_id].fail(status, message, final=True)
+        for exercise_id, notes in spliced.notes.items():
+            self.outcomes[exercise_id].messages.extend(notes)
+        self.skip = set()  # answer cells that hung or crashed the kernel: never run again
+        self.restarts = 0
+
+    def run(self):
+        index = 0
+        while index < len(self.cells):
+            cell = self.cells[index]
+            try:
+                self._run_cell(cell)
+            except (KernelTimeout, KernelDied) as exc:
+                self._blame(cell, exc)
+                if not self._recover(index):
+                    break
+            index += 1
+        return [outcome.row() for outcome in self.outcomes.values()]
+
+    def _run_cell(self, cell):
+        meta = asg.grading_metadata(cell)
+        if meta is None:
+            self.kernel.execute(cell.source, self.timeout)  # instructor material: its errors grade nothing
+            return
+        outcome = self.outcomes[meta["exercise"]]
+        if meta["kind"] == asg.ANSWER:
+            if cell.id in self.skip:
+                return
+            error, _ = self.kernel.execute(cell.source, self.timeout)
+            if error and not outcome.decided:
+                outcome.fail("error", f"the answer cell raised {error[0]}: {error[1]}", final=True)
+        elif not outcome.decided:
+            self._run_check(cell, meta, outcome)
+
+    def _run_check(self, cell, meta, outcome):
+        checks.set_grading_seed(self.seed)
+        namespace = _CheckNamespace(self.kernel, time.monotonic() + self.timeout)
+        sink = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+                exec(compile(cell.source, f"<check {cell.id}>", "exec"), namespace)
+        except AssertionError as exc:
+            outcome.fail("failed", str(exc) or f"a check of {outcome.exercise} failed")
+        except checks.StudentError as exc:
+            outcome.fail("error", f"your code raised {exc}")
+        except wire.WireError as exc:
+            outcome.fail("failed", f"your function's result cannot be graded: {exc}")
+        except (KernelTimeout, KernelDied):
+            raise
+        except Exception as exc:  # the check could not even compare (e.g. a result of the wrong kind)
+            outcome.fail("failed", f"the check could not use your result ({type(exc).__name__}: {exc})")
+        else:
+            outcome.points += meta["points"]
+
+    def _blame(self, cell, exc):
+        meta = asg.grading_metadata(cell)
+        timed_out = isinstance(exc, KernelTimeout)
+        status = "timeout" if timed_out else "crashed"
+        what = (f"did not finish within {self.timeout:g} s (infinite loop?)" if timed_out
+                else "made the kernel die (os._exit, a crash, or more memory than allowed)")
+        if meta is None:
+            for outcome in self.outcomes.values():
+                if not outcome.decided:
+                    outcome.messages.append(f"an instructor cell {what}; the kernel was restarted")
+            return
+        if meta["kind"] == asg.ANSWER:
+            self.skip.add(cell.id)
+        self.outcomes[meta["exercise"]].fail(status, f"your code {what}", final=True)
+
+    def _recover(self, index):
+        """A fresh kernel with the notebook replayed up to ``index``; without answers if that fails."""
+        for with_answers in (True, False):
+            self.restarts += 1
+            if self.restarts > 2 * len(self.outcomes) + 2:
+                break
+            try:
+                self.kernel.restart()
+                for cell in self.cells[:index]:
+                    meta = asg.grading_metadata(cell)
+                    answer = meta is not None and meta["kind"] == asg.ANSWER and cell.id not in self.skip
+                    if meta is None or (with_answers and answer):
+                        self.kernel.execute(cell.source, self.timeout)
+                return True
+            except (KernelTimeout, KernelDied):
+                continue
+        for outcome in self.outcomes.values():
+            if not outcome.decided:
+                outcome.fail("crashed", "the kernel could not be restarted; this was not graded", final=True)
+        return False
+
+
+def grade_submission(template_path, submission_path, *, timeout=60.0, memory=2 * 2**30, seed=None,
+                     hide=(), max_bytes=MAX_BYTES):
+    """Grade one submission; returns its record (plain data). Never raises for bad submissions."""
+    started = time.monotonic()
+    template = asg.load_assignment(template_path)
+    data = Path(submission_path).read_bytes()
+    seed = secrets.randbelow(2**31) if seed is None else seed
+    record = {"file": str(submission_path), "sha256": hashlib.sha256(data).hexdigest(),
+              "template_sha256": _sha256(template_path), "seed": seed, "sandbox": kernels.sandbox_available()}
+    try:
+        spliced = splice(template, read_submission(data, max_bytes))
+    except Unreadable as exc:
+        rows = [Outcome(ex.id, ex.points, status="unreadable", messages=[str(exc)]).row()
+                for ex in template.exercises.values()]
+        return dict(record, rows=rows, seconds=time.monotonic() - started)
+    kernel = StudentKernel(Path(template_path).name, data, memory=memory, hide=hide)
+    grader = NotebookGrader(template, spliced, kernel, timeout, seed)
+    try:
+        kernel.start()
+        rows = grader.run()
+    except (KernelTimeout, KernelDied) as exc:
+        message = f"the kernel could not be started: {exc}"
+        rows = [Outcome(ex.id, ex.points, status="crashed", messages=[message]).row()
+                for ex in template.exercises.values()]
+    finally:
+        kernel.close()
+    return dict(record, rows=rows, restarts=grader.restarts, seconds=time.monotonic() - started)
+
+
+def _sha256(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+# -- the batch ------------------------------------------------------------------------------------
+
+def find_submissions(folder: Path) -> dict[str, Path]:
+    """Student id -> submitted file: ``alice.ipynb`` or ``alice/<one notebook>`` (any other file too,
+    so a wrong upload still gets its row)."""
+    found = {}
+    for entry in sorted(Path(folder).iterdir()):
+        if entry.name.startswith((".", "_")):
+            continue
+        if entry.is_dir():
+            files = sorted(p for p in entry.rglob("*") if p.is_file() and ".ipynb_checkpoints" not in p.parts
+                           and not p.name.startswith("."))
+            notebooks = [p for p in files if p.suffix == ".ipynb"] or files
+            if notebooks:
+                found[entry.name] = notebooks[0]
+        elif entry.is_file():
+            student = entry.stem
+            while student in found:
+                student += "_"
+            found[student] = entry
+    return found
+
+
+def _hidden_paths(template: Path, submissions: Path, out: Path):
+    """What student code must not see: templates, answer keys, the repository, other submissions.
+
+    A folder that holds what the kernel needs (Python, course_lib) cannot be hidden and is skipped.
+    """
+    import course_lib
+
+    needed = [Path(p) for p in kernels.installation()]
+    repository = Path(course_lib.__file__).resolve().parents[1]
+    template = template.resolve()
+    paths = {template, template.parent, submissions.resolve(), out.resolve(),
+             repository / "solutions", repository / ".git"}
+    paths.update(folder / ".git" for folder in template.parents)
+    return sorted(str(p) for p in paths
+                  if p.exists() and not any(n == p or p in n.parents for n in needed))
+
+
+def _launch(job_path):
+    return subprocess.Popen([sys.executable, "-m", "course_lib.grading.grader", str(job_path)],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
+
+
+def run(args) -> int:
+    from tqdm import tqdm
+
+    template_path, folder, out = Path(args.template), Path(args.submissions), Path(args.out)
+    try:
+        template = asg.load_assignment(template_path)
+    except asg.AuthoringError as exc:
+        print(f"error: template: {exc}", file=sys.stderr)
+        return 2
+    if not folder.is_dir():
+        print(f"error: submissions: {folder} is not a folder", file=sys.stderr)
+        return 2
+    for name, value in (("--workers", args.workers), ("--timeout", args.timeout), ("--memory", args.memory)):
+        if not value > 0:
+            print(f"error: {name} must be positive, got {value}", file=sys.stderr)
+            return 2
+    records_dir = out / "records"
+    records_dir.mkdir(parents=True, exist_ok=True)
+    submissions = find_submissions(folder)
+    template_sha = _sha256(template_path)
+    hide = _hidden_paths(template_path, folder, out)
+    pending, skipped = deque(), 0
+    for student, path in submissions.items():
+        record = report.load_record(records_dir / f"{student}.json")
+        if (not args.force and record and record.get("template_sha256") == template_sha
+                and record.get("sha256") == hashlib.sha256(path.read_bytes()).hexdigest()):
+            skipped += 1
+            continue
+        job = {"template": str(template_path.resolve()), "submission": str(path.resolve()),
+               "student": student, "record": str((records_dir / f"{student}.json").resolve()),
+               "timeout": args.timeout,
+               "memory": int(args.memory * 2**20), "hide": hide, "max_bytes": int(args.max_size * 2**20)}
+        pending.append(job)
+    # A worker that overruns this (it should not: every kernel wait has a timeout) is killed.
+    code_cells = sum(c.cell_type == "code" for c in template.notebook.cells)
+    hard_limit = args.timeout * (2 * code_cells + 4) + 120
+    started = time.monotonic()
+    running = {}
+    jobs_dir = out / "records" / ".jobs"
+    jobs_dir.mkdir(exist_ok=True)
+    with tqdm(total=len(pending), desc=f"grading {template.name}", unit="submission",
+              disable=args.quiet) as bar:
+        while pending or running:
+            while pending and len(running) < args.workers:
+                job = pending.popleft()
+                job_path = jobs_dir / f"{job['student']}.json"
+                report.write_atomic(job_path, json.dumps(job))
+                running[job["student"]] = (_launch(job_path), time.monotonic(), job)
+            for student, (proc, t0, job) in list(running.items()):
+                overdue = time.monotonic() - t0 > hard_limit
+                if proc.poll() is None and not overdue:
+                    continue
+                if overdue:
+                    os.killpg(proc.pid, 9)
+                    proc.wait()
+                stderr = proc.stderr.read().decode(errors="replace")
+                proc.stderr.close()
+                if proc.returncode != 0:  # the worker itself failed: the submission still gets rows
+                    reason = "took too long" if overdue else f"failed: {stderr.strip()[-1500:]}"
+                    report.write_record(job["record"], report.grader_failure(template, job, reason))
+                del running[student]
+                Path(jobs_dir / f"{student}.json").unlink(missing_ok=True)
+                bar.update()
+            time.sleep(0.05)
+    records = {student: report.load_record(records_dir / f"{student}.json") for student in submissions}
+    report.write_reports(template, records, out, gradescope_files=args.gradescope)
+    if not args.quiet:
+        print(report.summary(template, records, graded=len(submissions) - skipped, skipped=skipped,
+                             seconds=time.monotonic() - started))
+    return 0
 
 
 def add_arguments(parser):
-    parser.set_defaults(run=_unavailable)
+    parser.add_argument("template", help="the solution notebook (solutions/NN_topic.ipynb)")
+    parser.add_argument("submissions", help="folder of submissions: <student>.ipynb or <student>/<notebook>")
+    parser.add_argument("--out", required=True, help="folder for gradebook.csv, feedback and records")
+    parser.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 1)),
+                        help="submissions graded in parallel (default: number of CPUs)")
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds per cell (default 60)")
+    parser.add_argument("--memory", type=float, default=2048, help="kernel memory limit in MB (default 2048)")
+    parser.add_argument("--max-size", type=float, default=MAX_BYTES / 2**20,
+                        help="largest submission file in MB (default 100)")
+    parser.add_argument("--force", action="store_true", help="regrade submissions that were already graded")
+    parser.add_argument("--gradescope", action="store_true", help="also write Gradescope results.json files")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    parser.set_defaults(run=run)
+
+
+def _worker(job_path):
+    job = json.loads(Path(job_path).read_text())
+    record = grade_submission(job["template"], job["submission"], timeout=job["timeout"],
+                              memory=job["memory"], hide=job["hide"], max_bytes=job["max_bytes"])
+    report.write_record(job["record"], dict(record, student=job["student"]))
+
+
+if __name__ == "__main__":
+    _worker(sys.argv[1])

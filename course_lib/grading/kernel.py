@@ -1,0 +1,255 @@
+"""A student's kernel as the grader sees it: run code, call the student's functions, notice death.
+
+``StudentKernel`` starts ipykernel through ``sandbox.py`` (see there for what the sandbox hides),
+talks to it with jupyter_client and polls the process every ``POLL`` seconds, so a kernel that dies
+is noticed at once rather than at the timeout. Values come back only as ``wire`` data inside a
+display message tagged with a fresh random nonce per request; anything else the kernel prints is
+ignored, so printed look-alikes cannot stand in for a result.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import zmq
+from jupyter_client import BlockingKernelClient
+from jupyter_client.connect import write_connection_file
+
+from course_lib.grading import wire
+from course_lib.grading.checks import StudentError
+
+POLL = 0.2  # seconds between liveness checks while waiting for the kernel
+MAX_MESSAGE = wire.MAX_BYTES + 2**20  # larger iopub messages (printing floods) are dropped by zmq
+RESULT_MIME = "application/json"
+ENV_ALLOWED = ("PATH", "LANG", "LC_ALL", "TZ", "PYTHONPATH", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+               "MKL_NUM_THREADS")
+
+# Runs inside the student's kernel with its own globals (_nonce, _path, _args), so it leaves no
+# names behind. It imports the check module as a check cell would under nbval, so sys.modules looks
+# the same in both modes.
+_REMOTE = """
+import sys
+from IPython import get_ipython
+from IPython.display import publish_display_data
+from course_lib.grading import checks, wire
+try:
+    _ns = get_ipython().user_ns
+    if _path[0] not in _ns:
+        raise NameError(f"name {_path[0]!r} is not defined")
+    _obj = _ns[_path[0]]
+    for _attr in _path[1:]:
+        _obj = getattr(_obj, _attr)
+    if _args is not None:
+        _a, _kw = wire.loads(_args)
+        _obj = _obj(*_a, **_kw)
+    _out = {"value": wire.dumps(_obj)}
+except BaseException as _exc:
+    _out = {"error": [type(_exc).__name__, str(_exc)[:2000]]}
+sys.stdout.flush()
+sys.stderr.flush()
+publish_display_data({_mime: dict(_out, nonce=_nonce)})
+"""
+
+
+class KernelTimeout(Exception):
+    """The kernel did not finish within the time allowed."""
+
+
+class KernelDied(Exception):
+    """The kernel process ended (crash, os._exit, memory limit)."""
+
+
+def sandbox_available() -> bool:
+    """Full isolation needs root (to switch user and mount) and util-linux's ``unshare``."""
+    return hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("unshare") is not None
+
+
+def _student_account():
+    user = pwd.getpwnam("nobody")
+    return user.pw_uid, user.pw_gid
+
+
+def installation():
+    """What the kernel needs to read: Python, the environment and course_lib itself."""
+    import course_lib
+
+    return [os.path.realpath(p) for p in (sys.base_prefix, sys.prefix, Path(course_lib.__file__).parents[1])]
+
+
+def _set_parent_death_signal():
+    """Runs in the launched child: die with the grader instead of outliving it."""
+    import ctypes
+
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+class StudentKernel:
+    """One kernel for one submission. ``hide``: paths the student must not read (templates, submissions)."""
+
+    def __init__(self, notebook_name: str, notebook_bytes: bytes, *, memory: int, hide=(),
+                 tmp_size="256m", startup_timeout=60.0):
+        self.notebook_name, self.notebook_bytes = notebook_name, notebook_bytes
+        self.memory, self.hide, self.tmp_size = memory, [str(p) for p in hide], tmp_size
+        self.startup_timeout = startup_timeout
+        self.sandboxed = sandbox_available()
+        self.proc = self.client = self._staging = None
+        self.context = zmq.Context()
+        self.context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE)
+
+    # -- life cycle -------------------------------------------------------------------------------
+    def start(self):
+        # Staging: root-only files the launcher reads before it covers /tmp.
+        self._staging = Path(tempfile.mkdtemp())
+        conn = self._staging / "connection.json"
+        write_connection_file(str(conn), ip="127.0.0.1", key=secrets.token_hex(16).encode())
+        (self._staging / "notebook").write_bytes(self.notebook_bytes)
+        uid, gid = _student_account() if self.sandboxed else (-1, -1)
+        scratch = self._staging / "scratch"
+        scratch.mkdir()
+        config = {
+            "sandbox": self.sandboxed, "uid": uid, "gid": gid, "memory": int(self.memory),
+            "hide": self.hide, "expose": installation(), "tmp_size": self.tmp_size, "python": sys.executable,
+            "notebook": str(self._staging / "notebook"), "notebook_name": self.notebook_name,
+            "connection": str(conn), "scratch": str(scratch),
+            "env": {k: os.environ[k] for k in ENV_ALLOWED if k in os.environ},
+        }
+        (self._staging / "config.json").write_text(json.dumps(config))
+        launcher = [sys.executable, "-I", str(Path(__file__).with_name("sandbox.py")),
+                    str(self._staging / "config.json")]
+        if self.sandboxed:
+            launcher = ["unshare", "--mount", "--pid", "--fork", "--mount-proc", "--kill-child", *launcher]
+        self.proc = subprocess.Popen(launcher, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, start_new_session=True,
+                                     preexec_fn=_set_parent_death_signal)
+        self.client = BlockingKernelClient(connection_file=str(conn), context=self.context)
+        self.client.load_connection_file()
+        self.client.start_channels()
+        # wait_for_ready would sit out its whole timeout on a kernel that failed to start.
+        deadline = time.monotonic() + self.startup_timeout
+        while True:
+            if not self.alive():
+                err = self.proc.stderr.read().decode(errors="replace")[-1500:]
+                raise KernelDied(f"the kernel did not start: {err.strip()}")
+            try:
+                self.client.wait_for_ready(timeout=min(2.0, max(0.1, deadline - time.monotonic())))
+                break
+            except RuntimeError:
+                if time.monotonic() > deadline:
+                    raise KernelTimeout("the kernel did not start in time") from None
+        return self
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self):
+        """Kill the kernel and everything it started (SIGKILL: student code gets no say)."""
+        if self.client is not None:
+            self.client.stop_channels()
+            self.client = None
+        if self.proc is not None:
+            for pid in self._children(self.proc.pid):  # the namespace's init: killing it ends the sandbox
+                _kill(pid)
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait()
+            self.proc.stderr.close()
+            self.proc = None
+        if self._staging is not None:
+            shutil.rmtree(self._staging, ignore_errors=True)
+            self._staging = None
+
+    def restart(self):
+        self.stop()
+        return self.start()
+
+    def close(self):
+        self.stop()
+        self.context.term()
+
+    @staticmethod
+    def _children(pid):
+        try:
+            return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        except OSError:
+            return []
+
+    # -- running code -----------------------------------------------------------------------------
+    def execute(self, code: str, timeout: float, nonce=None):
+        """Run code; returns (ename, evalue) of its error or None, and the result tagged with ``nonce``.
+
+        Raises KernelTimeout or KernelDied (then the kernel must be restarted).
+        """
+        msg_id = self.client.execute(code, store_history=False, allow_stdin=False)
+        deadline = time.monotonic() + timeout
+        error = result = None
+        replied = None
+        while True:
+            now = time.monotonic()
+            if now > deadline:
+                raise KernelTimeout(f"took longer than {timeout:g} s")
+            if replied is not None and now > replied + 1.0:
+                break  # the reply is in but the idle message was lost (dropped oversized output)
+            try:
+                msg = self.client.get_iopub_msg(timeout=min(POLL, deadline - now))
+            except Exception:  # queue.Empty
+                if not self.alive():
+                    raise KernelDied("the kernel died") from None
+                if replied is None and self._reply_ready(msg_id):
+                    replied = time.monotonic()
+                continue
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            kind, content = msg["msg_type"], msg["content"]
+            if kind == "error":
+                error = (content.get("ename", "Error"), content.get("evalue", ""))
+            elif kind == "display_data" and nonce is not None and result is None:
+                data = content.get("data", {}).get(RESULT_MIME)
+                if isinstance(data, dict) and data.get("nonce") == nonce:
+                    result = data
+            elif kind == "status" and content.get("execution_state") == "idle":
+                break
+        self._drain_shell()
+        return error, result
+
+    def _reply_ready(self, msg_id) -> bool:
+        while self.client.shell_channel.msg_ready():
+            if self.client.get_shell_msg(timeout=0)["parent_header"].get("msg_id") == msg_id:
+                return True
+        return False
+
+    def _drain_shell(self):
+        while self.client.shell_channel.msg_ready():
+            self.client.get_shell_msg(timeout=0)
+
+    def request(self, path, args=None, kwargs=None, timeout=30.0):
+        """Read ``path`` (a name and attributes) in the kernel, calling it with args if given."""
+        payload = None if args is None else wire.dumps((list(args), dict(kwargs or {})))
+        nonce = secrets.token_hex(16)
+        names = {"_nonce": nonce, "_mime": RESULT_MIME, "_path": list(path), "_args": payload}
+        code = f"exec({_REMOTE!r}, {names!r})"
+        error, result = self.execute(code, timeout, nonce)
+        if result is None:
+            what = f"{error[0]}: {error[1]}" if error else "no result"
+            raise StudentError("GradingError", f"the kernel returned no value ({what})")
+        if "error" in result:
+            raise StudentError(*result["error"])
+        return wire.loads(result["value"])
+
+
+def _kill(pid):
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass

@@ -1,0 +1,155 @@
+"""Take the answers out of a submitted notebook and splice them into the pristine template.
+
+Nothing else of the submission is trusted: check cells, setup cells, metadata and outputs all come
+from the template. An answer cell of the template is matched in the submission by cell id and
+``metadata.grading`` first, then by its markers plus the code in front of them (the ``def`` line),
+so a student who copied the cell into a fresh notebook is still graded.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import json
+from dataclasses import dataclass, field
+
+import nbformat
+
+from course_lib.grading import assignment as asg
+from course_lib.grading.forbidden import find_forbidden
+from course_lib.grading.release import stub
+
+MAX_BYTES = 100 * 2**20
+
+
+class Unreadable(ValueError):
+    """A submission that cannot be graded at all; the message says why, for the student."""
+
+
+@dataclass
+class Splice:
+    """The notebook to run and what was decided before running it.
+
+    ``verdicts``: exercise id -> (status, message) for exercises that score zero without running
+    (missing, tampered, forbidden). ``notes``: exercise id -> remarks for the student (duplicates).
+    """
+
+    notebook: nbformat.NotebookNode
+    verdicts: dict = field(default_factory=dict)
+    notes: dict = field(default_factory=dict)
+
+
+def read_submission(data: bytes, max_bytes: int = MAX_BYTES) -> nbformat.NotebookNode:
+    """Parse a submitted file; raises Unreadable with a message a student can act on."""
+    if not data.strip():
+        raise Unreadable("the file is empty")
+    if len(data) > max_bytes:
+        raise Unreadable(f"the file is {len(data) / 2**20:.0f} MB (limit {max_bytes / 2**20:.0f} MB); "
+                         "clear the outputs (Edit > Clear Outputs of All Cells), save and resubmit")
+    try:
+        raw = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise Unreadable(f"not a Jupyter notebook (the file is not valid notebook JSON: {exc})") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("cells", raw.get("worksheets")), list):
+        raise Unreadable("not a Jupyter notebook (no list of cells)")
+    major = raw.get("nbformat")
+    if not isinstance(major, int) or major < 4:
+        raise Unreadable(f"notebook format version {major} is too old; open the notebook in "
+                         "JupyterLab, save it, and resubmit")
+    try:
+        notebook = nbformat.reads(json.dumps(raw), as_version=4)  # also joins line lists
+    except Exception as exc:
+        raise Unreadable(f"not a readable notebook: {exc}") from None
+    if not all(isinstance(cell, dict) for cell in notebook.get("cells", [])):
+        raise Unreadable("not a readable notebook: malformed cells")
+    return notebook
+
+
+def _code_before_marker(source: str) -> str:
+    """The cell's code in front of its first solution marker, blank lines and comments dropped."""
+    head = source.split(asg.BEGIN_SOLUTION, 1)[0]
+    return "\n".join(line.rstrip() for line in head.splitlines()
+                     if line.strip() and not line.strip().startswith("#"))
+
+
+def _candidates(submission, template_cell, exercise_id):
+    """Submission cells that hold this answer: by id and metadata, else by markers and def line."""
+    cells = [c for c in submission.cells if c.get("cell_type") == "code" and isinstance(c.get("source"), str)]
+    meta = {"kind": asg.ANSWER, "exercise": exercise_id}
+    by_id = [c for c in cells if c.get("id") == template_cell.id
+             and {k: (asg.grading_metadata(c) or {}).get(k) for k in meta} == meta]
+    if by_id:
+        return by_id
+    head = _code_before_marker(template_cell.source)
+    return [c for c in cells if asg.BEGIN_SOLUTION in c.source and _code_before_marker(c.source) == head]
+
+
+def _imported_names(notebook):
+    """Names the instructor's cells import (``from course_lib import optim`` -> optim), for the scan."""
+    names = {}
+    for cell in notebook.cells:
+        if cell.cell_type != "code" or asg.grading_metadata(cell) is not None:
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:  # IPython magics: such a cell imports nothing we need to know about
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    top = alias.name.split(".")[0]
+                    names[alias.asname or top] = alias.name if alias.asname else top
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                for alias in node.names:
+                    names[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+    return names
+
+
+def _answers(candidates, exercise_id, regions):
+    """The submitted region texts for one answer cell, or (status, message) when there are none."""
+    if not candidates:
+        return ("missing", f"no answer cell for {exercise_id} was found in the submission "
+                           "(was the cell deleted?)")
+    try:
+        answers = [region.text for region in asg.find_regions(candidates[0].source)]
+    except asg.RegionError:
+        answers = None
+    if answers is None or len(answers) != regions:
+        return ("tampered", f"the {asg.BEGIN_SOLUTION!r} / {asg.END_SOLUTION!r} markers of the answer "
+                            "cell were changed, so the answer cannot be located; restore them and resubmit")
+    return answers
+
+
+def splice(template: asg.Assignment, submission) -> Splice:
+    """The template with the submission's answer regions in place of the solutions."""
+    notebook = copy.deepcopy(template.notebook)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    result = Splice(notebook)
+    aliases = _imported_names(notebook)
+    found_any = False
+    for exercise in template.exercises.values():
+        for cell_id in exercise.answer_cells:
+            cell = next(c for c in notebook.cells if c.get("id") == cell_id)
+            regions = len(asg.find_regions(cell.source))
+            candidates = _candidates(submission, cell, exercise.id)
+            found_any = found_any or bool(candidates)
+            if len(candidates) > 1:
+                result.notes.setdefault(exercise.id, []).append(
+                    f"the submission has {len(candidates)} answer cells for {exercise.id}; graded the first")
+            answers = _answers(candidates, exercise.id, regions)
+            if isinstance(answers, tuple):
+                result.verdicts.setdefault(exercise.id, answers)
+                cell.source = asg.replace_regions(cell.source, [stub(exercise.hint)] * regions)
+                continue
+            cell.source = asg.replace_regions(cell.source, answers)
+            uses = find_forbidden(cell.source, exercise.forbidden, aliases)
+            if uses:
+                rule = ", ".join(exercise.forbidden)
+                result.verdicts.setdefault(exercise.id, (
+                    "forbidden", f"the answer uses what this exercise forbids ({rule}): " + "; ".join(uses)))
+    if not found_any:
+        raise Unreadable(f"this notebook does not belong to assignment {template.name}: none of its "
+                         "answer cells were found")
+    return result

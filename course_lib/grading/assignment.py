@@ -154,13 +154,13 @@ def _free_names(tree) -> set[str]:
     return loaded - bound - set(dir(builtins))
 
 
-def _declared_points(tree) -> list[float]:
-    """The literal ``points=`` of every call in a check cell."""
+def _declared(tree, name) -> list:
+    """The literal values of the keyword ``name`` (``points=``, ``forbidden=``) of every call in a cell."""
     values = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             for keyword in node.keywords:
-                if keyword.arg == "points":
+                if keyword.arg == name:
                     values.append(ast.literal_eval(keyword.value))
     return values
 
@@ -193,6 +193,8 @@ def validate(notebook, path) -> Assignment:
         meta = grading_metadata(cell)
         source = cell.source
         if meta is None:
+            if cell.cell_type != "code":
+                continue
             for markers in ((BEGIN_SOLUTION, END_SOLUTION), (BEGIN_HIDDEN, END_HIDDEN)):
                 if any(marker in source for marker in markers):
                     raise error(cell_id, f"{markers[0]!r} markers in a cell without "
@@ -243,12 +245,18 @@ def validate(notebook, path) -> Assignment:
             if isinstance(points, bool) or not isinstance(points, int | float) or not points > 0:
                 raise error(cell_id, f"a check cell needs metadata.grading.points > 0, got {points!r}")
             try:
-                declared = _declared_points(tree)
+                declared, declared_forbidden = _declared(tree, "points"), _declared(tree, "forbidden")
             except ValueError:
-                raise error(cell_id, "points= must be a literal number") from None
+                raise error(cell_id, "points= and forbidden= must be literals") from None
             if declared and abs(sum(declared) - points) > 1e-9:
                 raise error(cell_id, f"the checks' points add up to {sum(declared)}, "
                                      f"but metadata.grading.points is {points}")
+            # The rule is stated once per exercise (answer metadata) and the checks must enforce it.
+            if exercise.forbidden and not declared_forbidden:
+                raise error(cell_id, f"exercise {exercise_id!r} forbids {exercise.forbidden}, but no check "
+                            "in this cell passes forbidden=")
+            if any(sorted(f) != sorted(exercise.forbidden) for f in declared_forbidden):
+                raise error(cell_id, f"forbidden= differs from the answer cell's {exercise.forbidden}")
             exercise.check_cells.append(cell_id)
             exercise.points += points
             checks_by_exercise.setdefault(exercise_id, []).append((cell_id, tree))

@@ -22,7 +22,7 @@ import zlib
 import numpy as np
 
 from course_lib.grading import wire
-from course_lib.grading.forbidden import find_forbidden
+from course_lib.grading.forbidden import ALWAYS_FORBIDDEN, find_forbidden
 
 NOTEBOOK_SEED = 20250101
 _grading_seed = None
@@ -121,7 +121,7 @@ def check_forbidden(student_fn, forbidden, points):
     In the student's kernel the source is read with ``inspect``; in the batch grader the student's
     function is a proxy without source and the grader scans the submitted answer cell instead.
     """
-    if not forbidden or not inspect.isfunction(student_fn):
+    if not inspect.isfunction(student_fn):
         return
     try:
         source = textwrap.dedent(inspect.getsource(student_fn))
@@ -129,7 +129,8 @@ def check_forbidden(student_fn, forbidden, points):
         return
     uses = find_forbidden(source, forbidden)
     if uses:
-        _fail(f"{student_fn.__name__} uses what this exercise forbids ({', '.join(forbidden)})",
+        rule = ", ".join([*forbidden, *ALWAYS_FORBIDDEN])
+        _fail(f"{student_fn.__name__} uses what this exercise forbids ({rule})",
               "\n  ".join(uses), "write the computation yourself with numpy", points)
 
 
@@ -201,3 +202,11 @@ def check_true(condition, message, points, hint=""):
     if not condition:
         _fail(message, "the property does not hold", hint, points)
     print(f"passed [{points:g} points]")
+
+
+def random_symmetric(rng, eigenvalues):
+    """A symmetric matrix with the given eigenvalues and random eigenvectors (hidden test inputs)."""
+    eigenvalues = np.asarray(eigenvalues, dtype=float)
+    rotation, _ = np.linalg.qr(rng.standard_normal((eigenvalues.size, eigenvalues.size)))
+    matrix = (rotation * eigenvalues) @ rotation.T
+    return (matrix + matrix.T) / 2

@@ -5,16 +5,21 @@ Forbidden entries are dotted names; an entry forbids itself and everything below
 (``"torch.optim"`` forbids ``torch.optim.Adam``). Names are resolved through the imports in the
 source and the usual aliases (``np``, ``sp``...), so ``from torch import optim; optim.Adam`` and
 ``import scipy.optimize as so`` are both found. Dynamic access (``__import__``, ``importlib``,
-``eval``, ``exec``, ``getattr`` with a string, a forbidden name spelled in a string) is reported too
-whenever something is forbidden: a student answer has no business hiding what it calls.
+``eval``, ``exec``, ``getattr`` with a string, a forbidden name spelled in a string) is reported
+too: a student answer has no business hiding what it calls. The grading package itself
+(``ALWAYS_FORBIDDEN``: the references and checks) is forbidden in every exercise.
 """
 
 from __future__ import annotations
 
 import ast
 
-DEFAULT_ALIASES = {"np": "numpy", "sp": "scipy", "plt": "matplotlib.pyplot", "nn": "torch.nn"}
-DYNAMIC = {"__import__", "importlib", "eval", "exec", "compile", "getattr", "globals", "vars", "__builtins__"}
+ALWAYS_FORBIDDEN = ["course_lib.grading"]
+# The usual abbreviations, and the names check cells import into the student's kernel.
+DEFAULT_ALIASES = {"np": "numpy", "sp": "scipy", "plt": "matplotlib.pyplot", "nn": "torch.nn",
+                   "checks": "course_lib.grading.checks", "references": "course_lib.grading.references"}
+DYNAMIC = {"__import__", "importlib", "eval", "exec", "compile", "getattr", "globals", "vars", "__builtins__",
+           "sys", "builtins"}
 
 
 def _is_forbidden(dotted, forbidden):
@@ -33,14 +38,12 @@ def _dotted(node):
 
 
 def find_forbidden(source: str, forbidden, aliases=None) -> list[str]:
-    """Messages, one per forbidden use in ``source`` (empty when clean or nothing is forbidden).
+    """Messages, one per forbidden use in ``source`` (empty when clean).
 
     ``aliases`` maps local names to the modules/objects they stand for (imports made elsewhere in
     the notebook); imports in ``source`` itself are added. Unparseable source is reported as such.
     """
-    forbidden = [f.strip() for f in forbidden if f.strip()]
-    if not forbidden:
-        return []
+    forbidden = [f.strip() for f in [*forbidden, *ALWAYS_FORBIDDEN] if f.strip()]
     try:
         tree = ast.parse(source)
     except SyntaxError as exc:

@@ -31,5 +31,9 @@ NB ?= exercises
 check-exercises: $(STAMP)
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:xdist $(NB)
 
+## Measure speed against baselines from the same run; writes docs/BENCHMARKS.md (< 10 min on 2 cores).
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
 clean:
 	rm -rf $(VENV) _build build

@@ -1,0 +1,96 @@
+"""Section 5: the batch grader's overhead and its speed-up with 2 workers.
+
+Submissions are copies of one solution notebook (its answers are the template's, so the spliced
+notebook the grader runs is the solution notebook itself). Baseline: plain nbclient execution of
+that notebook. Overhead = grader wall time per submission with 1 worker / plain execution time.
+Speed-up = wall time with 1 worker / with 2 workers, on the same submissions.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+from benchmarks.notebooks import execute
+from benchmarks.timing import ROOT, Spread
+
+TITLE = "5. Grading"
+OVERHEAD_TARGET, SPEEDUP_TARGET = 1.3, 1.7  # from the grader's issue
+
+
+def _grader_problem():
+    """Why the grader cannot be benchmarked, or None when ``grade`` is available."""
+    completed = subprocess.run([sys.executable, "-m", "course_lib.grading", "grade", "--help"], cwd=ROOT,
+                               capture_output=True, text=True, check=False)
+    if completed.returncode != 0:
+        return f"`python -m course_lib.grading grade --help` fails: {completed.stderr.strip()[-300:]}"
+    if not sorted((ROOT / "solutions").glob("*.ipynb")):
+        return "no solution notebooks in solutions/"
+    return None
+
+
+def _grade(template, submissions, out, workers):
+    start = time.perf_counter()
+    command = [sys.executable, "-m", "course_lib.grading", "grade", str(template), str(submissions),
+               "--out", str(out), "--workers", str(workers)]
+    completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - start
+    if completed.returncode != 0:
+        raise RuntimeError(f"grading failed ({completed.returncode}): {completed.stderr[-1000:]}")
+    with open(out / "gradebook.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return seconds, rows
+
+
+def not_available(reason):
+    return {"title": TITLE, "text": f"Not available: {reason}. The code path (`benchmarks/grading.py`) "
+            "runs as soon as the grader works.", "header": [], "rows": [], "verdicts": [], "extra": []}
+
+
+def run(quick=False, repeats=3, notebook_seconds=None):
+    """Grade copies of the fastest solution notebook (by section 3's times when given)."""
+    reason = _grader_problem()
+    if reason:
+        return not_available(reason)
+    solutions = sorted((ROOT / "solutions").glob("*.ipynb"))
+    if notebook_seconds:
+        solutions.sort(key=lambda p: notebook_seconds.get(f"solutions/{p.name}", float("inf")))
+    template = solutions[0]
+    count, repeats = (2, 1) if quick else (40, repeats)
+    notebook = nbformat.read(template, as_version=4)
+    plain = Spread([execute(notebook, template.parent)[0] for _ in range(repeats)])
+    with tempfile.TemporaryDirectory() as tmp:
+        submissions = Path(tmp) / "submissions"
+        submissions.mkdir()
+        for k in range(count):
+            shutil.copy(template, submissions / f"student{k:02d}.ipynb")
+        one, rows = _grade(template, submissions, Path(tmp) / "grades1", workers=1)
+        two, rows2 = _grade(template, submissions, Path(tmp) / "grades2", workers=2)
+    statuses = sorted({r.get("status", "?") for r in rows + rows2})
+    overhead = Spread([one / count / p for p in plain.values])
+    speedup = one / two
+    table = [
+        ["plain nbclient run of the spliced notebook (s)", plain.seconds()],
+        [f"grader, 1 worker, {count} submissions (s per submission)", f"{one / count:.2f}"],
+        [f"grader, 2 workers, {count} submissions (s per submission)", f"{two / count:.2f}"],
+        ["overhead per submission (1 worker / plain)", overhead.ratio()],
+        ["speed-up of 2 workers over 1", f"{speedup:.2f}×"],
+        ["gradebook statuses", ", ".join(statuses)],
+    ]
+    verdicts = [(f"overhead ≤ {OVERHEAD_TARGET}×", overhead.median <= OVERHEAD_TARGET, overhead.ratio()),
+                (f"2 workers ≥ {SPEEDUP_TARGET}× faster", speedup >= SPEEDUP_TARGET, f"{speedup:.2f}×")]
+    text = (
+        f"Template `solutions/{template.name}` (the fastest solution notebook); {count} submissions, each a "
+        f"copy of it. Plain run: nbclient, fresh kernel, {repeats} run(s) (median (min–max)); the overhead "
+        "ratio divides the 1-worker time per submission by each plain run. The grader runs as "
+        "`python -m course_lib.grading grade TEMPLATE SUBMISSIONS --out DIR --workers N`."
+    )
+    return {"title": TITLE, "text": text, "header": ["quantity", "value"], "rows": table,
+            "verdicts": verdicts, "extra": []}

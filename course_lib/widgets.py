@@ -30,6 +30,13 @@ def slider(description, value, lo, hi, step=None, log=False, readout_format=None
                                readout_format=readout_format or ".3g", **common)
 
 
+def choice_slider(description, options, value):
+    """A continuous-update-off slider over a fixed list of values (say batch sizes 1, 2, 4, ..., N)."""
+    return widgets.SelectionSlider(description=description, options=list(options), value=value,
+                                   continuous_update=False, style={"description_width": "initial"},
+                                   layout=widgets.Layout(width="320px"))
+
+
 class Explorer:
     """Sliders + one persistent figure + a readout.
 

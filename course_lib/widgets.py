@@ -18,7 +18,11 @@ from matplotlib.figure import Figure
 
 
 def slider(description, value, lo, hi, step=None, log=False, readout_format=None):
-    """A continuous-update-off slider (one redraw per release or key press, not per pixel)."""
+    """A continuous-update-off slider (one redraw per release or key press, not per pixel).
+
+    With ``log=True``, ``lo``, ``hi`` and ``step`` are base-10 exponents (ipywidgets'
+    ``FloatLogSlider`` convention) while ``value`` is the actual value.
+    """
     common = dict(description=description, continuous_update=False,
                   style={"description_width": "initial"}, layout=widgets.Layout(width="320px"))
     if log:

@@ -9,9 +9,11 @@ ignored, so printed look-alikes cannot stand in for a result.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import pwd
+import queue
 import secrets
 import shutil
 import signal
@@ -29,19 +31,19 @@ from course_lib.grading import wire
 from course_lib.grading.checks import StudentError
 
 POLL = 0.2  # seconds between liveness checks while waiting for the kernel
-MAX_MESSAGE = wire.MAX_BYTES + 2**20  # larger iopub messages (printing floods) are dropped by zmq
-RESULT_MIME = "application/json"
+MAX_MESSAGE = 2 * wire.MAX_BYTES  # a reply larger than this (a hostile kernel) is dropped by zmq
 ENV_ALLOWED = ("PATH", "LANG", "LC_ALL", "TZ", "PYTHONPATH", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                "MKL_NUM_THREADS")
 
-# Runs inside the student's kernel with its own globals (_nonce, _path, _args), so it leaves no
-# names behind. It imports the check module as a check cell would under nbval, so sys.modules looks
-# the same in both modes.
+# Runs inside the student's kernel as a user expression with its own globals (_nonce, _path, _args),
+# so it leaves no names behind; its value, a JSON string, comes back in the execute reply. It imports
+# the check module as a check cell would under nbval, so sys.modules looks the same in both modes.
+# The exception is dropped before encoding so a memory bomb's frames are freed first.
 _REMOTE = """
-import sys
+import json
 from IPython import get_ipython
-from IPython.display import publish_display_data
 from course_lib.grading import checks, wire
+_error = _text = None
 try:
     _ns = get_ipython().user_ns
     if _path[0] not in _ns:
@@ -52,12 +54,11 @@ try:
     if _args is not None:
         _a, _kw = wire.loads(_args)
         _obj = _obj(*_a, **_kw)
-    _out = {"value": wire.dumps(_obj)}
+    _text, _obj = wire.dumps(_obj), None
 except BaseException as _exc:
-    _out = {"error": [type(_exc).__name__, str(_exc)[:2000]]}
-sys.stdout.flush()
-sys.stderr.flush()
-publish_display_data({_mime: dict(_out, nonce=_nonce)})
+    _obj = _a = _kw = None
+    _error = [type(_exc).__name__, str(_exc)[:2000]]
+_result = json.dumps({"nonce": _nonce, "error": _error, "value": _text})
 """
 
 
@@ -133,19 +134,20 @@ class StudentKernel:
                                      preexec_fn=_set_parent_death_signal)
         self.client = BlockingKernelClient(connection_file=str(conn), context=self.context)
         self.client.load_connection_file()
-        self.client.start_channels()
-        # wait_for_ready would sit out its whole timeout on a kernel that failed to start.
+        self.client.start_channels(iopub=False, stdin=False, hb=False)
+        # Ready when it answers kernel_info; a launcher that failed is noticed at once.
         deadline = time.monotonic() + self.startup_timeout
         while True:
-            if not self.alive():
-                err = self.proc.stderr.read().decode(errors="replace")[-1500:]
-                raise KernelDied(f"the kernel did not start: {err.strip()}")
+            msg_id = self.client.kernel_info()
             try:
-                self.client.wait_for_ready(timeout=min(2.0, max(0.1, deadline - time.monotonic())))
+                self._reply(msg_id, min(1.0, deadline - time.monotonic()))
                 break
-            except RuntimeError:
+            except KernelTimeout:
                 if time.monotonic() > deadline:
                     raise KernelTimeout("the kernel did not start in time") from None
+            except KernelDied:
+                err = self.proc.stderr.read().decode(errors="replace")[-1500:]
+                raise KernelDied(f"the kernel did not start: {err.strip()}") from None
         return self
 
     def alive(self) -> bool:
@@ -186,64 +188,53 @@ class StudentKernel:
             return []
 
     # -- running code -----------------------------------------------------------------------------
-    def execute(self, code: str, timeout: float, nonce=None):
-        """Run code; returns (ename, evalue) of its error or None, and the result tagged with ``nonce``.
+    def execute(self, code: str, timeout: float, expression=None):
+        """Run code; returns (ename, evalue) of its error or None, and the text/plain value of
+        ``expression`` evaluated afterwards (or None).
 
-        Raises KernelTimeout or KernelDied (then the kernel must be restarted).
+        Only the shell channel is read: printed output is never even received, so a student who
+        prints gigabytes costs the grader nothing. Raises KernelTimeout or KernelDied (then the
+        kernel must be restarted).
         """
-        msg_id = self.client.execute(code, store_history=False, allow_stdin=False)
+        msg_id = self.client.execute(code, store_history=False, allow_stdin=False,
+                                     user_expressions={"r": expression} if expression else None)
+        reply = self._reply(msg_id, timeout)
+        content = reply["content"]
+        error = None
+        if content.get("status") == "error":
+            error = (content.get("ename", "Error"), content.get("evalue", ""))
+        value = (content.get("user_expressions") or {}).get("r") or {}
+        return error, value.get("data", {}).get("text/plain")
+
+    def _reply(self, msg_id, timeout):
         deadline = time.monotonic() + timeout
-        error = result = None
-        replied = None
         while True:
-            now = time.monotonic()
-            if now > deadline:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
                 raise KernelTimeout(f"took longer than {timeout:g} s")
-            if replied is not None and now > replied + 1.0:
-                break  # the reply is in but the idle message was lost (dropped oversized output)
             try:
-                msg = self.client.get_iopub_msg(timeout=min(POLL, deadline - now))
-            except Exception:  # queue.Empty
+                reply = self.client.get_shell_msg(timeout=min(POLL, remaining))
+            except queue.Empty:
                 if not self.alive():
                     raise KernelDied("the kernel died") from None
-                if replied is None and self._reply_ready(msg_id):
-                    replied = time.monotonic()
                 continue
-            if msg["parent_header"].get("msg_id") != msg_id:
-                continue
-            kind, content = msg["msg_type"], msg["content"]
-            if kind == "error":
-                error = (content.get("ename", "Error"), content.get("evalue", ""))
-            elif kind == "display_data" and nonce is not None and result is None:
-                data = content.get("data", {}).get(RESULT_MIME)
-                if isinstance(data, dict) and data.get("nonce") == nonce:
-                    result = data
-            elif kind == "status" and content.get("execution_state") == "idle":
-                break
-        self._drain_shell()
-        return error, result
-
-    def _reply_ready(self, msg_id) -> bool:
-        while self.client.shell_channel.msg_ready():
-            if self.client.get_shell_msg(timeout=0)["parent_header"].get("msg_id") == msg_id:
-                return True
-        return False
-
-    def _drain_shell(self):
-        while self.client.shell_channel.msg_ready():
-            self.client.get_shell_msg(timeout=0)
+            if reply["parent_header"].get("msg_id") == msg_id:
+                return reply
 
     def request(self, path, args=None, kwargs=None, timeout=30.0):
         """Read ``path`` (a name and attributes) in the kernel, calling it with args if given."""
         payload = None if args is None else wire.dumps((list(args), dict(kwargs or {})))
         nonce = secrets.token_hex(16)
-        names = {"_nonce": nonce, "_mime": RESULT_MIME, "_path": list(path), "_args": payload}
-        code = f"exec({_REMOTE!r}, {names!r})"
-        error, result = self.execute(code, timeout, nonce)
-        if result is None:
-            what = f"{error[0]}: {error[1]}" if error else "no result"
-            raise StudentError("GradingError", f"the kernel returned no value ({what})")
-        if "error" in result:
+        names = {"_nonce": nonce, "_path": list(path), "_args": payload}
+        expression = f"(lambda g: exec({_REMOTE!r}, g) or g['_result'])({names!r})"
+        _, text = self.execute("", timeout, expression)
+        try:
+            result = json.loads(ast.literal_eval(text))
+            if result["nonce"] != nonce:
+                raise ValueError("wrong nonce")
+        except Exception:
+            raise StudentError("GradingError", "the kernel returned no value (was it changed?)") from None
+        if result["error"]:
             raise StudentError(*result["error"])
         return wire.loads(result["value"])
 

@@ -52,6 +52,7 @@ class Network(FiniteSumProblem):
 
     ``Network(X, y, hidden=(16,))`` builds layers of sizes (features, 16, classes). Layer l computes
     z_l = a_{l-1} W_l + b_l, with a_l = tanh(z_l) for hidden layers; the last z is the logits.
+    ``hidden=()`` is softmax regression (convex); ``l2`` adds l2/2 |x|^2 to every L_i.
     """
 
     def __init__(self, X, y, hidden=(16,), l2=0.0, num_classes=None, name=None):
@@ -63,7 +64,7 @@ class Network(FiniteSumProblem):
             raise ValueError("X contains NaN or inf")
         if y.shape != (X.shape[0],) or not np.issubdtype(y.dtype, np.integer) or y.min() < 0:
             raise ValueError(f"y must hold {X.shape[0]} integer class labels >= 0, got {y.dtype} {y.shape}")
-        hidden = tuple(hidden)
+        hidden = (hidden,) if np.ndim(hidden) == 0 else tuple(hidden)
         if any(int(h) != h or h < 1 for h in hidden):
             raise ValueError(f"hidden must be layer widths >= 1, got {hidden!r}")
         if not (np.isfinite(l2) and l2 >= 0):
@@ -122,7 +123,7 @@ class Network(FiniteSumProblem):
 
     def _rows(self, indices):
         idx = self._indices(indices)
-        return self.X[idx], self.y[idx], self.targets[idx]
+        return self.X[idx], self.targets[idx]
 
     def logits(self, x, X=None):
         """Network outputs before the softmax, on ``X`` (default: the training features)."""
@@ -149,7 +150,7 @@ class Network(FiniteSumProblem):
     def _backprop(self, x, indices):
         """Activations and the deltas dL_i/dz_l of every layer, for the selected examples."""
         layers = self.unflatten(x)
-        A, _, T = self._rows(indices)
+        A, T = self._rows(indices)
         activations, z = self._forward(layers, A)
         deltas = [self._softmax(z) - T]
         for (W, _), a in zip(layers[:0:-1], activations[:0:-1], strict=True):

@@ -151,6 +151,18 @@ def test_hessian_vector_products_are_exact_and_batched():
     assert np.max(np.abs(raw - raw.T)) < 1e-14 * np.max(np.abs(raw))
 
 
+def test_convex_without_hidden_layers_and_not_with_them():
+    regression = make_network(hidden=(), l2=0.0)
+    assert regression.dim == 2 * 3 + 3
+    assert relative_error(regression.grad(x := random_point(regression)),
+                          central_difference(regression.loss, x, 1e-6)) < 1e-7
+    smallest = [np.linalg.eigvalsh(regression.hessian(random_point(regression, seed=s)))[0] for s in range(5)]
+    assert min(smallest) > -1e-12  # softmax regression: a convex loss, PSD Hessian everywhere
+    net = make_network(hidden=5, l2=0.0)  # an int is one hidden layer
+    assert net.layer_sizes == (2, 5, 3)
+    assert np.linalg.eigvalsh(net.hessian(random_point(net)))[0] < -1e-3  # a network's is not
+
+
 def test_minibatch_and_per_example_gradients_agree():
     net = make_network(hidden=(4, 3))
     x = random_point(net, seed=4)

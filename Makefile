@@ -31,6 +31,14 @@ NB ?= exercises
 check-exercises: $(STAMP)
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:xdist $(NB)
 
+## Only the real-browser tests (JupyterLab + Debian chromium); screenshots go to build/screenshots/.
+browser-test: $(STAMP)
+	$(BIN)/python -m pytest -p no:xdist tests/browser
+
+## Build the static lecture companion (executed notebooks, readable offline) into build/site/_build/html/.
+html: $(STAMP)
+	$(BIN)/python scripts/build_site.py
+
 ## Measure speed against baselines from the same run; writes docs/BENCHMARKS.md (< 10 min on 2 cores).
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

@@ -180,9 +180,13 @@ def _interpolate(lo, hi):
     80 % of the bracket so that the bracket always shrinks by a fixed fraction.
     """
     (a, fa, da), (b, fb, db) = lo, hi
-    trial = _cubic_minimizer(a, fa, da, b, fb, db)
-    if trial is None or not np.isfinite(trial):
-        trial = _quadratic_minimizer(a, fa, da, b, fb)
+    trial = None
+    # Huge or overflowed (inf) values at an end give no usable fit: the checks below then bisect.
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.all(np.isfinite([fa, da, fb, db])):
+            trial = _cubic_minimizer(a, fa, da, b, fb, db)
+            if trial is None or not np.isfinite(trial):
+                trial = _quadratic_minimizer(a, fa, da, b, fb)
     left, right = min(a, b), max(a, b)
     margin = 0.1 * (right - left)
     if trial is None or not np.isfinite(trial) or not left + margin <= trial <= right - margin:
@@ -209,9 +213,12 @@ def strong_wolfe_line_search(fun_and_grad, x, direction, fx, gx, step=1.0, c1=1e
     phi0, dphi0 = fx, float(np.dot(gx, direction))
     if not dphi0 < 0:
         raise ValueError(f"direction must be a descent direction (g^T p < 0), got g^T p = {dphi0:.3g}")
-    evaluations = {}
+    evaluations = {}  # alpha -> (loss, gradient) at x + alpha p
+    nfev = 0
 
     def phi(alpha):
+        nonlocal nfev
+        nfev += 1
         f, g = fun_and_grad(x + alpha * direction)
         evaluations[alpha] = (f, g)
         return f, float(np.dot(g, direction))
@@ -224,12 +231,12 @@ def strong_wolfe_line_search(fun_and_grad, x, direction, fx, gx, step=1.0, c1=1e
 
     def accept(alpha):
         f, g = evaluations[alpha]
-        return OptimizeResult(step=alpha, fun=f, jac=g, nfev=len(evaluations), success=True)
+        return OptimizeResult(step=alpha, fun=f, jac=g, nfev=nfev, success=True)
 
     def zoom(lo, hi):
         # Invariants: lo satisfies sufficient decrease and has the lowest phi seen so far;
         # phi'(lo) (hi - lo) < 0, so the interval between lo and hi contains an acceptable step.
-        while len(evaluations) < maxiter:
+        while nfev < maxiter:
             alpha = _interpolate(lo, hi)
             f, slope = phi(alpha)
             if not armijo(alpha, f) or f >= lo[1]:
@@ -245,11 +252,9 @@ def strong_wolfe_line_search(fun_and_grad, x, direction, fx, gx, step=1.0, c1=1e
     previous = (0.0, phi0, dphi0)
     alpha = step
     result = None
-    while len(evaluations) < maxiter:
+    while nfev < maxiter:
         f, slope = phi(alpha)
-        if not np.isfinite(f) or not armijo(alpha, f) or (previous[0] > 0 and f >= previous[1]):
-            if not np.isfinite(f):  # overshot into overflow: treat as too far, bisect back
-                f, slope = np.inf, np.inf
+        if not armijo(alpha, f) or (previous[0] > 0 and f >= previous[1]):  # also when f is inf/NaN
             result = zoom(previous, (alpha, f, slope))
             break
         if flat_enough(slope):
@@ -265,7 +270,7 @@ def strong_wolfe_line_search(fun_and_grad, x, direction, fx, gx, step=1.0, c1=1e
         return result
     best = min(evaluations, key=lambda a: evaluations[a][0])
     f, g = evaluations[best]
-    return OptimizeResult(step=best, fun=f, jac=g, nfev=len(evaluations), success=False)
+    return OptimizeResult(step=best, fun=f, jac=g, nfev=nfev, success=False)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -156,8 +156,14 @@ def test_strong_wolfe_conditions_hold(c1, c2):
     scipy_found = 0
     for problem, x, direction, step in _line_search_cases():
         f, g = problem.loss(x), problem.grad(x)
-        result = strong_wolfe_line_search(value_and_grad(problem), x, direction, f, g, step, c1, c2)
-        assert result.success
+        calls = []
+
+        def counted(x_trial, problem=problem, calls=calls):
+            calls.append(x_trial)
+            return problem.loss(x_trial), problem.grad(x_trial)
+
+        result = strong_wolfe_line_search(counted, x, direction, f, g, step, c1, c2)
+        assert result.success and result.nfev == len(calls)
         x_new = x + result.step * direction
         assert result.fun == problem.loss(x_new)
         np.testing.assert_array_equal(result.jac, problem.grad(x_new))
@@ -326,3 +332,17 @@ def test_lbfgs_memory_one_still_converges_and_more_memory_helps():
 def test_bad_input_raises_a_clear_value_error(call, match):
     with pytest.raises(ValueError, match=match):
         call(Rosenbrock(3))
+
+
+def test_strong_wolfe_backs_off_from_an_overflowing_step():
+    def fun_and_grad(x):
+        with np.errstate(over="ignore", invalid="ignore"):
+            value = np.exp(x @ x)
+            return value, 2 * x * value
+
+    x = np.array([1.0])
+    f, g = fun_and_grad(x)
+    with np.errstate(all="raise"):  # no floating-point warning escapes the search
+        result = strong_wolfe_line_search(fun_and_grad, x, -g, f, g, step=1e3)
+    assert result.success and np.isfinite(result.fun) and result.fun < f
+    assert abs(result.jac @ g) <= 0.9 * (g @ g)

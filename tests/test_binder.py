@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import sysconfig
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import nbformat
 import pytest
@@ -70,3 +72,16 @@ def test_index_notebook_runs_in_a_clone_without_install(tmp_path):
     where, no_site = notebook.cells[-1].outputs[0]["text"].split()
     assert no_site == "1"
     assert Path(where) == clone / "notebooks" / "course_lib" / "__init__.py"
+
+
+def test_readme_launch_links_open_the_course_map():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    binder = urlparse(re.search(r"https://mybinder\.org/v2/gh/[^)\s]+", readme).group(0))
+    owner, name = binder.path.split("/")[3:5]
+    assert (REPO / parse_qs(binder.query)["urlpath"][0].removeprefix("lab/tree/")).is_file()
+
+    puller = urlparse(re.search(r"https://\S+/hub/user-redirect/git-pull\?\S+", readme).group(0))
+    query = parse_qs(puller.query)
+    assert query["repo"] == [f"https://github.com/{owner}/{name}"]
+    # nbgitpuller clones into a folder named after the repository
+    assert (REPO / query["urlpath"][0].removeprefix(f"lab/tree/{name}/")).is_file()

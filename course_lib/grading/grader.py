@@ -1,7 +1,7 @@
 """Batch grader: ``python -m course_lib.grading grade TEMPLATE.ipynb SUBMISSIONS/ --out GRADES/``.
 
-Each submission is graded in its own worker process (``python -m course_lib.grading.grader JOB``)
-with its own sandboxed kernel (``kernel.py``). Only the answer regions of a submission are used,
+Each submission is graded in its own worker process (forked from this one) with its own sandboxed
+kernel (``kernel.py``). Only the answer regions of a submission are used,
 spliced into the pristine template (``splice.py``). Instructor cells run in the kernel; check cells
 run here, in the worker, with every name they do not define resolved to a proxy of the student's
 object in the kernel, so the comparison with the reference never happens where student code runs.
@@ -17,12 +17,13 @@ import builtins
 import contextlib
 import hashlib
 import io
-import json
+import multiprocessing
 import os
 import secrets
-import subprocess
+import signal
 import sys
 import time
+import traceback
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -274,10 +275,24 @@ def _hidden_paths(template: Path, submissions: Path, out: Path):
                   if p.exists() and not any(n == p or p in n.parents for n in needed))
 
 
-def _launch(job_path):
-    return subprocess.Popen([sys.executable, "-m", "course_lib.grading.grader", str(job_path)],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)
+def _worker(job):
+    """One submission in its own process (forked: the imports are already done)."""
+    os.setsid()  # its own process group, so an overdue worker can be killed with everything it started
+    try:
+        record = grade_submission(job["template"], job["submission"], timeout=job["timeout"],
+                                  memory=job["memory"], hide=job["hide"], max_bytes=job["max_bytes"])
+        report.write_record(job["record"], dict(record, student=job["student"]))
+    except BaseException:
+        report.write_atomic(job["record"] + ".error", traceback.format_exc())
+        raise
+
+
+def _launch(job):
+    methods = multiprocessing.get_all_start_methods()
+    process = multiprocessing.get_context("fork" if "fork" in methods else "spawn").Process(
+        target=_worker, args=(job,), daemon=False)
+    process.start()
+    return process
 
 
 def run(args) -> int:
@@ -318,32 +333,33 @@ def run(args) -> int:
     hard_limit = args.timeout * (2 * code_cells + 4) + 120
     started = time.monotonic()
     running = {}
-    jobs_dir = out / "records" / ".jobs"
-    jobs_dir.mkdir(exist_ok=True)
     with tqdm(total=len(pending), desc=f"grading {template.name}", unit="submission",
               disable=args.quiet) as bar:
-        while pending or running:
-            while pending and len(running) < args.workers:
-                job = pending.popleft()
-                job_path = jobs_dir / f"{job['student']}.json"
-                report.write_atomic(job_path, json.dumps(job))
-                running[job["student"]] = (_launch(job_path), time.monotonic(), job)
-            for student, (proc, t0, job) in list(running.items()):
-                overdue = time.monotonic() - t0 > hard_limit
-                if proc.poll() is None and not overdue:
-                    continue
-                if overdue:
-                    os.killpg(proc.pid, 9)
-                    proc.wait()
-                stderr = proc.stderr.read().decode(errors="replace")
-                proc.stderr.close()
-                if proc.returncode != 0:  # the worker itself failed: the submission still gets rows
-                    reason = "took too long" if overdue else f"failed: {stderr.strip()[-1500:]}"
-                    report.write_record(job["record"], report.grader_failure(template, job, reason))
-                del running[student]
-                Path(jobs_dir / f"{student}.json").unlink(missing_ok=True)
-                bar.update()
-            time.sleep(0.05)
+        try:
+            while pending or running:
+                while pending and len(running) < args.workers:
+                    job = pending.popleft()
+                    Path(job["record"] + ".error").unlink(missing_ok=True)
+                    running[job["student"]] = (_launch(job), time.monotonic(), job)
+                for student, (process, t0, job) in list(running.items()):
+                    overdue = time.monotonic() - t0 > hard_limit
+                    if process.is_alive() and not overdue:
+                        continue
+                    if overdue:
+                        os.killpg(process.pid, signal.SIGKILL)
+                    process.join()
+                    if process.exitcode != 0:  # the worker itself failed: the submission still gets rows
+                        error = Path(job["record"] + ".error")
+                        reason = ("took too long" if overdue else "failed: " + (
+                            error.read_text()[-1500:] if error.exists() else f"exit code {process.exitcode}"))
+                        report.write_record(job["record"], report.grader_failure(template, job, reason))
+                    del running[student]
+                    bar.update()
+                time.sleep(0.05)
+        finally:  # interrupted: stop the workers; their submissions are graded on the next run
+            for process, _, _ in running.values():
+                if process.is_alive():
+                    os.killpg(process.pid, signal.SIGKILL)
     records = {student: report.load_record(records_dir / f"{student}.json") for student in submissions}
     report.write_reports(template, records, out, gradescope_files=args.gradescope)
     if not args.quiet:
@@ -367,13 +383,3 @@ def add_arguments(parser):
     parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     parser.set_defaults(run=run)
 
-
-def _worker(job_path):
-    job = json.loads(Path(job_path).read_text())
-    record = grade_submission(job["template"], job["submission"], timeout=job["timeout"],
-                              memory=job["memory"], hide=job["hide"], max_bytes=job["max_bytes"])
-    report.write_record(job["record"], dict(record, student=job["student"]))
-
-
-if __name__ == "__main__":
-    _worker(sys.argv[1])

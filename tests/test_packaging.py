@@ -44,3 +44,40 @@ def test_readme_opens_with_the_two_commands_and_ci_runs_the_test_command():
     ci = (ROOT / ".ci" / "run").read_text()
     assert re.search(r"^\s*make test\b", ci, re.M)
     assert "set -e" in ci
+
+
+# Import names that differ from the distribution that provides them (all runtime dependencies).
+PROVIDED_BY = {"IPython": "ipykernel", "mpl_toolkits": "matplotlib", "jupyter_client": "nbclient",
+               "_pytest": "pytest", "nbconvert": "jupyterlab", "zmq": "nbclient"}
+
+
+def imported_modules(source):
+    import ast
+
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            yield from (alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            yield node.module.split(".")[0]
+
+
+def test_course_code_imports_only_runtime_dependencies():
+    """What a Binder/JupyterHub user runs (notebooks, homework, course_lib) needs no dev extra."""
+    import json
+    import sys
+
+    runtime = {requirement_name(s) for s in tomllib.loads((ROOT / "pyproject.toml").read_text())
+               ["project"]["dependencies"]}
+    sources = {p: p.read_text() for p in (ROOT / "course_lib").rglob("*.py")}
+    for folder in ("notebooks", "solutions", "exercises"):
+        for nb in (ROOT / folder).glob("*.ipynb"):
+            cells = json.loads(nb.read_text())["cells"]
+            sources[nb] = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code"
+                                    and not "".join(c["source"]).lstrip().startswith(("%", "!")))
+    missing = set()
+    for path, source in sources.items():
+        for module in imported_modules(source):
+            dist = PROVIDED_BY.get(module, module).lower().replace("_", "-")
+            if module not in sys.stdlib_module_names and module != "course_lib" and dist not in runtime:
+                missing.add(f"{path.relative_to(ROOT)}: {module}")
+    assert not missing, sorted(missing)

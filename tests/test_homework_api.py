@@ -60,6 +60,8 @@ def test_valid_template_gives_exercises():
     ({"check_id": "answer"}, "answer", "duplicate cell id"),
     ({"answer_meta": {"hint": ""}}, "answer", "hint"),
     ({"check": CHECK.replace("from course_lib.grading import checks\n", "")}, "check", "checks"),
+    ({"answer_meta": {"forbidden": ["torch.optim"]}}, "check", "no check in this cell passes forbidden="),
+    ({"answer_meta": {"kind": "solution"}}, "answer", "kind must be"),
 ])
 def test_authoring_errors_name_notebook_and_cell(kwargs, cell, words):
     with pytest.raises(AuthoringError) as info:
@@ -106,10 +108,14 @@ def test_check_steps_feeds_back_student_state():
         velocity = dx if state["velocity"] is None else rho * state["velocity"] + dx
         return x - learning_rate * velocity, {"velocity": dx}  # forgets the velocity it computed
 
+    def momentum(x, dx, state, learning_rate, rho):
+        velocity = rho * state["velocity"] + dx
+        return x - learning_rate * velocity, {"velocity": velocity}
+
     x0, state = np.array([1.0, -2.0]), {"velocity": np.array([0.3, 0.1])}
     grads = [np.array([0.5, -1.0])] * 3
     hyper = {"learning_rate": 0.1, "rho": 0.9}
-    checks.check_steps(references.momentum_step, references.momentum_step, x0, state, grads, hyper, points=1)
+    checks.check_steps(momentum, references.momentum_step, x0, state, grads, hyper, points=1)
     with pytest.raises(AssertionError, match="step 1 of 3"):
         checks.check_steps(sloppy_momentum, references.momentum_step, x0, state, grads, hyper, points=1)
 

@@ -207,11 +207,13 @@ def grade_submission(template_path, submission_path, *, timeout=60.0, memory=2 *
     """Grade one submission; returns its record (plain data). Never raises for bad submissions."""
     started = time.monotonic()
     template = asg.load_assignment(template_path)
-    data = Path(submission_path).read_bytes()
+    data = Path(submission_path).read_bytes() if Path(submission_path).is_file() else b""
     seed = secrets.randbelow(2**31) if seed is None else seed
     record = {"file": str(submission_path), "sha256": hashlib.sha256(data).hexdigest(),
               "template_sha256": _sha256(template_path), "seed": seed, "sandbox": kernels.sandbox_available()}
     try:
+        if not Path(submission_path).is_file():
+            raise Unreadable("the submission folder holds no file")
         spliced = splice(template, read_submission(data, max_bytes))
     except Unreadable as exc:
         rows = [Outcome(ex.id, ex.points, status="unreadable", messages=[str(exc)]).row()
@@ -248,8 +250,7 @@ def find_submissions(folder: Path) -> dict[str, Path]:
             files = sorted(p for p in entry.rglob("*") if p.is_file() and ".ipynb_checkpoints" not in p.parts
                            and not p.name.startswith("."))
             notebooks = [p for p in files if p.suffix == ".ipynb"] or files
-            if notebooks:
-                found[entry.name] = notebooks[0]
+            found[entry.name] = notebooks[0] if notebooks else entry  # an empty folder gets its rows too
         elif entry.is_file():
             student = entry.stem
             while student in found:

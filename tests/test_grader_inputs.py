@@ -1,0 +1,126 @@
+"""Bad input, resuming, and what the grader writes (gradebook, feedback, records, Gradescope)."""
+
+from __future__ import annotations
+
+import json
+
+import grader_kit as kit
+import nbformat
+import pytest
+
+from course_lib.grading import assignment as asg
+
+
+def _with_outputs(notebook, megabytes):
+    cell = next(c for c in notebook.cells if c.cell_type == "code")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="x" * (megabytes * 2**20))]
+    return notebook
+
+
+def _drop_answer(exercise):
+    def edit(notebook):
+        notebook.cells = [c for c in notebook.cells
+                          if (asg.grading_metadata(c) or {}).get("exercise") != exercise
+                          or asg.grading_metadata(c)["kind"] != "answer"]
+    return edit
+
+
+def _break_markers(exercise):
+    def edit(notebook):
+        for cell in notebook.cells:
+            meta = asg.grading_metadata(cell) or {}
+            if meta.get("kind") == "answer" and meta["exercise"] == exercise:
+                cell.source = cell.source.replace(asg.END_SOLUTION, "")
+    return edit
+
+
+def _strip_ids_and_metadata(notebook):
+    """A student who pasted their answers into a notebook saved by an older Jupyter (nbformat 4.2)."""
+    notebook.nbformat_minor = 2
+    for cell in notebook.cells:
+        cell.pop("id", None)
+        cell.metadata = {}
+
+
+@pytest.mark.slow
+def test_bad_input_gets_rows_with_clear_messages(tmp_path):
+    template = kit.write_template(tmp_path)
+    subs = tmp_path / "submissions"
+    subs.mkdir()
+    (subs / "malformed.ipynb").write_text('{"cells": [, }')
+    (subs / "essay.txt").write_text("I did the homework on paper.")
+    (subs / "scan.pdf").write_bytes(b"%PDF-1.4\x00\xff\xfe binary")
+    (subs / "empty.ipynb").write_bytes(b"")
+    (subs / "old.ipynb").write_text(json.dumps({"nbformat": 3, "nbformat_minor": 0, "metadata": {},
+                                                "worksheets": [{"cells": []}]}))
+    other = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print('another assignment')")])
+    nbformat.write(other, subs / "other.ipynb")
+    (subs / "nofile").mkdir()
+    kit.write_submission(subs, "huge", _with_outputs(kit.submission(template, kit.SOLUTIONS), 12))
+    kit.write_submission(subs, "big", _with_outputs(kit.submission(template, kit.SOLUTIONS), 3))
+    kit.write_submission(subs / "folder", "hw_grader", kit.submission(template, kit.SOLUTIONS))
+    edits = {"nomomentum": _drop_answer("momentum"), "markers": _break_markers("gd"),
+             "oldjupyter": _strip_ids_and_metadata}
+    for student, edit in edits.items():
+        kit.write_submission(subs, student, kit.submission(template, kit.SOLUTIONS, edit))
+    out = tmp_path / "grades"
+
+    done, rows = kit.grade(template, subs, out, "--max-size", "8", "--gradescope")
+
+    exercises = set(kit.SOLUTIONS)
+    expected_unreadable = {"malformed": "not valid notebook JSON", "essay": "not valid notebook JSON",
+                           "scan": "not valid notebook JSON", "empty": "empty", "old": "too old",
+                           "other": "does not belong to assignment hw_grader", "nofile": "holds no file",
+                           "huge": "clear the outputs"}
+    for student, phrase in expected_unreadable.items():
+        assert set(rows[student]) == exercises, student
+        for row in rows[student].values():
+            assert row["status"] == "unreadable" and float(row["points"]) == 0, (student, row)
+            assert phrase in row["message"], (student, row["message"])
+    for student in ("big", "folder", "oldjupyter"):
+        assert {r["status"] for r in rows[student].values()} == {"passed"}, (student, rows[student])
+    assert rows["nomomentum"]["momentum"]["status"] == "missing"
+    assert rows["nomomentum"]["gd"]["status"] == rows["nomomentum"]["norm"]["status"] == "passed"
+    assert rows["markers"]["gd"]["status"] == "tampered" and "markers" in rows["markers"]["gd"]["message"]
+    assert rows["markers"]["momentum"]["status"] == "passed"
+    assert "13 submissions" in done.stdout and "unreadable 24" in done.stdout, done.stdout
+
+    # Feedback and Gradescope files exist for every student and never quote the hidden check.
+    hidden = kit.template_notebook().cells
+    hidden_source = next(c.source for c in hidden if c.id == "momentum-hidden")
+    for student in rows:
+        feedback = (out / "feedback" / f"{student}.md").read_text()
+        assert asg.BEGIN_HIDDEN not in feedback and "case_rng" not in feedback
+        assert all(line not in feedback for line in hidden_source.splitlines() if len(line) > 20)
+        results = json.loads((out / "gradescope" / student / "results.json").read_text())
+        assert results["score"] == pytest.approx(sum(float(r["points"]) for r in rows[student].values()))
+        assert [t["name"] for t in results["tests"]] == list(kit.SOLUTIONS)
+    assert not list(out.rglob("*.tmp")), "half-written files left behind"
+
+
+@pytest.mark.slow
+def test_resume_skips_graded_submissions_unless_forced(tmp_path):
+    template = kit.write_template(tmp_path)
+    subs, out = tmp_path / "submissions", tmp_path / "grades"
+    kit.write_submission(subs, "ada", kit.submission(template, kit.SOLUTIONS))
+    kit.write_submission(subs, "bob", kit.submission(template, {"gd": kit.SOLUTIONS["gd"]}))
+
+    kit.grade(template, subs, out)
+    first = {s: kit.record(out, s)["seed"] for s in ("ada", "bob")}
+
+    done, rows = kit.grade(template, subs, out)  # nothing changed: nothing regraded
+    assert "0 graded now, 2 already graded" in done.stdout
+    assert {s: kit.record(out, s)["seed"] for s in first} == first
+    assert float(rows["ada"]["momentum"]["points"]) == 3 and float(rows["bob"]["gd"]["points"]) == 1
+
+    # bob resubmits, and an interrupted run left ada's record half-written: both are graded again.
+    kit.write_submission(subs, "bob", kit.submission(template, kit.SOLUTIONS))
+    (out / "records" / "ada.json").write_text('{"rows": [')
+    done, rows = kit.grade(template, subs, out)
+    assert "2 graded now, 0 already graded" in done.stdout
+    assert float(rows["bob"]["momentum"]["points"]) == 3 and float(rows["ada"]["norm"]["points"]) == 1
+
+    second = {s: kit.record(out, s)["seed"] for s in first}
+    done, rows = kit.grade(template, subs, out, "--force")
+    assert "2 graded now" in done.stdout
+    assert all(kit.record(out, s)["seed"] != second[s] for s in second)  # fresh seeds: really regraded

@@ -189,7 +189,11 @@ def check_steps(student_step, reference_step, x0, state, grads, hyperparameters,
         reference = reference_step(ref_x.copy(), np.array(dx), copy.deepcopy(ref_state), **hyper)
         expected = wire.roundtrip(reference)
         got = call(student_step, x, dx, student_state, **hyper)
-        problem = _mismatch(got, expected, rtol, atol, "(x, state)")
+        if isinstance(got, tuple | list) and len(got) == 2:
+            problem = (_mismatch(got[0], expected[0], rtol, atol, "x")
+                       or _mismatch(got[1], expected[1], rtol, atol, "state"))
+        else:
+            problem = f"return (x, state): a pair, got {_short(got)}"
         if problem:
             _fail(f"{name} is wrong at step {step} of {len(grads)} "
                   f"(started from x0={_short(np.asarray(x0), 120)}, state={_short(state, 200)}, "

@@ -2,6 +2,7 @@
 drift, answers become stubs and hidden checks vanish, and bad authoring stops the release."""
 
 import argparse
+import json
 import shutil
 import subprocess
 import sys
@@ -107,3 +108,16 @@ def test_authoring_error_stops_release_and_names_notebook_and_cell(course, capsy
     capsys.readouterr()
     assert run_release(*folders) == 1
     assert f"cell '{answer.id}'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("damage, words", [("duplicate", "duplicate cell id"), ("missing", "has no id")])
+def test_ids_are_checked_in_the_file_before_nbformat_repairs_them(tmp_path, damage, words):
+    nb = json.loads((SOLUTIONS / f"{NOTEBOOKS[0]}.ipynb").read_text())
+    if damage == "duplicate":
+        nb["cells"][3]["id"] = nb["cells"][2]["id"]
+    else:
+        del nb["cells"][3]["id"]
+    path = tmp_path / "broken.ipynb"
+    path.write_text(json.dumps(nb))
+    with pytest.raises(AuthoringError, match=rf"broken\.ipynb, cell .*{words}"):
+        load_assignment(path)

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import ast
 import builtins
+import json
 import textwrap
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -169,7 +171,23 @@ def load_assignment(path) -> Assignment:
     """Read a template notebook and validate it; raises AuthoringError naming notebook and cell."""
     path = Path(path)
     try:
-        notebook = nbformat.read(path, as_version=4)
+        text = path.read_text(encoding="utf-8")
+        cells = json.loads(text)["cells"]
+    except Exception as exc:
+        raise AuthoringError(path, None, f"not a readable notebook: {exc}") from None
+    # nbformat silently renames duplicate ids and invents missing ones on reading: check the file.
+    seen = set()
+    for index, cell in enumerate(cells):
+        cell_id = cell.get("id")
+        if not cell_id:
+            raise AuthoringError(path, f"#{index}", "cell has no id (use nbformat >= 4.5 with stable ids)")
+        if cell_id in seen:
+            raise AuthoringError(path, cell_id, "duplicate cell id")
+        seen.add(cell_id)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            notebook = nbformat.reads(text, as_version=4)
     except Exception as exc:
         raise AuthoringError(path, None, f"not a readable notebook: {exc}") from None
     return validate(notebook, path)

@@ -63,6 +63,7 @@ def test_bad_input_gets_rows_with_clear_messages(tmp_path):
              "oldjupyter": _strip_ids_and_metadata}
     for student, edit in edits.items():
         kit.write_submission(subs, student, kit.submission(template, kit.SOLUTIONS, edit))
+    kit.write_submission(subs, "syntax", kit.submission(template, {**kit.SOLUTIONS, "gd": "return x -"}))
     out = tmp_path / "grades"
 
     done, rows = kit.grade(template, subs, out, "--max-size", "8", "--gradescope")
@@ -83,7 +84,9 @@ def test_bad_input_gets_rows_with_clear_messages(tmp_path):
     assert rows["nomomentum"]["gd"]["status"] == rows["nomomentum"]["norm"]["status"] == "passed"
     assert rows["markers"]["gd"]["status"] == "tampered" and "markers" in rows["markers"]["gd"]["message"]
     assert rows["markers"]["momentum"]["status"] == "passed"
-    assert "13 submissions" in done.stdout and "unreadable 24" in done.stdout, done.stdout
+    assert rows["syntax"]["gd"]["status"] == "error" and "SyntaxError" in rows["syntax"]["gd"]["message"]
+    assert rows["syntax"]["norm"]["status"] == "passed"
+    assert "14 submissions" in done.stdout and "unreadable 24" in done.stdout, done.stdout
 
     # Feedback and Gradescope files exist for every student and never quote the hidden check.
     hidden = kit.template_notebook().cells

@@ -269,9 +269,10 @@ def _hidden_paths(template: Path, submissions: Path, out: Path):
     needed = [Path(p) for p in kernels.installation()]
     repository = Path(course_lib.__file__).resolve().parents[1]
     template = template.resolve()
-    paths = {template, template.parent, submissions.resolve(), out.resolve(),
-             repository / "solutions", repository / ".git"}
+    paths = {template, template.parent, submissions.resolve(), out.resolve()}
     paths.update(folder / ".git" for folder in template.parents)
+    if (repository / "pyproject.toml").exists():  # a checkout of the course: tests, answer keys, history
+        paths.update(repository.iterdir())
     return sorted(str(p) for p in paths
                   if p.exists() and not any(n == p or p in n.parents for n in needed))
 

@@ -30,6 +30,7 @@ from jupyter_client.connect import write_connection_file
 from course_lib.grading import wire
 from course_lib.grading.checks import StudentError
 
+MAX_FILE = 64 * 2**20  # largest file the kernel may write (RLIMIT_FSIZE)
 POLL = 0.2  # seconds between liveness checks while waiting for the kernel
 MAX_MESSAGE = 2 * wire.MAX_BYTES  # a reply larger than this (a hostile kernel) is dropped by zmq
 ENV_ALLOWED = ("PATH", "LANG", "LC_ALL", "TZ", "PYTHONPATH", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
@@ -81,10 +82,10 @@ def _student_account():
 
 
 def installation():
-    """What the kernel needs to read: Python, the environment and course_lib itself."""
+    """What the kernel needs to read: Python, the environment and the course_lib package."""
     import course_lib
 
-    return [os.path.realpath(p) for p in (sys.base_prefix, sys.prefix, Path(course_lib.__file__).parents[1])]
+    return [os.path.realpath(p) for p in (sys.base_prefix, sys.prefix, Path(course_lib.__file__).parent)]
 
 
 def _set_parent_death_signal():
@@ -120,6 +121,7 @@ class StudentKernel:
         config = {
             "sandbox": self.sandboxed, "uid": uid, "gid": gid, "memory": int(self.memory),
             "hide": self.hide, "expose": installation(), "tmp_size": self.tmp_size, "python": sys.executable,
+            "max_file": MAX_FILE,
             "notebook": str(self._staging / "notebook"), "notebook_name": self.notebook_name,
             "connection": str(conn), "scratch": str(scratch),
             "env": {k: os.environ[k] for k in ENV_ALLOWED if k in os.environ},
@@ -129,9 +131,12 @@ class StudentKernel:
                     str(self._staging / "config.json")]
         if self.sandboxed:
             launcher = ["unshare", "--mount", "--pid", "--fork", "--mount-proc", "--kill-child", *launcher]
-        self.proc = subprocess.Popen(launcher, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, start_new_session=True,
-                                     preexec_fn=_set_parent_death_signal)
+        # stderr to a file (size-limited in the sandbox), not a pipe nobody reads, which would block
+        # a kernel that writes a lot; its tail explains a failed start.
+        with open(self._staging / "stderr", "wb") as stderr:
+            self.proc = subprocess.Popen(launcher, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                         stderr=stderr, start_new_session=True,
+                                         preexec_fn=_set_parent_death_signal)
         self.client = BlockingKernelClient(connection_file=str(conn), context=self.context)
         self.client.load_connection_file()
         self.client.start_channels(iopub=False, stdin=False, hb=False)
@@ -146,7 +151,7 @@ class StudentKernel:
                 if time.monotonic() > deadline:
                     raise KernelTimeout("the kernel did not start in time") from None
             except KernelDied:
-                err = self.proc.stderr.read().decode(errors="replace")[-1500:]
+                err = (self._staging / "stderr").read_bytes()[-1500:].decode(errors="replace")
                 raise KernelDied(f"the kernel did not start: {err.strip()}") from None
         return self
 
@@ -166,7 +171,6 @@ class StudentKernel:
             except ProcessLookupError:
                 pass
             self.proc.wait()
-            self.proc.stderr.close()
             self.proc = None
         if self._staging is not None:
             shutil.rmtree(self._staging, ignore_errors=True)

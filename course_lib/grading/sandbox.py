@@ -115,6 +115,7 @@ def main(config_path):
     limit = config["memory"]
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (config["max_file"], config["max_file"]))
     if sandboxed:
         os.setgroups([])
         os.setgid(gid)

@@ -120,6 +120,15 @@ def _answers(candidates, exercise_id, regions):
     return answers
 
 
+def _scan(source, forbidden, aliases):
+    """Forbidden uses in an answer cell; code that does not parse fails when run, as an error."""
+    try:
+        ast.parse(source)
+    except SyntaxError:
+        return []
+    return find_forbidden(source, forbidden, aliases)
+
+
 def splice(template: asg.Assignment, submission) -> Splice:
     """The template with the submission's answer regions in place of the solutions."""
     notebook = copy.deepcopy(template.notebook)
@@ -144,7 +153,7 @@ def splice(template: asg.Assignment, submission) -> Splice:
                 cell.source = asg.replace_regions(cell.source, [stub(exercise.hint)] * regions)
                 continue
             cell.source = asg.replace_regions(cell.source, answers)
-            uses = find_forbidden(cell.source, exercise.forbidden, aliases)
+            uses = _scan(cell.source, exercise.forbidden, aliases)
             if uses:
                 rule = ", ".join(exercise.forbidden)
                 result.verdicts.setdefault(exercise.id, (

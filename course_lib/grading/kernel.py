@@ -31,6 +31,7 @@ from course_lib.grading import wire
 from course_lib.grading.checks import StudentError
 
 MAX_FILE = 64 * 2**20  # largest file the kernel may write (RLIMIT_FSIZE)
+MAX_PROCESSES = 1024  # processes and threads of the student's user, all sandboxes together
 POLL = 0.2  # seconds between liveness checks while waiting for the kernel
 MAX_MESSAGE = 2 * wire.MAX_BYTES  # a reply larger than this (a hostile kernel) is dropped by zmq
 ENV_ALLOWED = ("PATH", "LANG", "LC_ALL", "TZ", "PYTHONPATH", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
@@ -77,8 +78,11 @@ def sandbox_available() -> bool:
 
 
 def _student_account():
-    user = pwd.getpwnam("nobody")
-    return user.pw_uid, user.pw_gid
+    try:
+        user = pwd.getpwnam("nobody")
+        return user.pw_uid, user.pw_gid
+    except KeyError:
+        return 65534, 65534
 
 
 def installation():
@@ -121,7 +125,7 @@ class StudentKernel:
         config = {
             "sandbox": self.sandboxed, "uid": uid, "gid": gid, "memory": int(self.memory),
             "hide": self.hide, "expose": installation(), "tmp_size": self.tmp_size, "python": sys.executable,
-            "max_file": MAX_FILE,
+            "max_file": MAX_FILE, "max_processes": MAX_PROCESSES,
             "notebook": str(self._staging / "notebook"), "notebook_name": self.notebook_name,
             "connection": str(conn), "scratch": str(scratch),
             "env": {k: os.environ[k] for k in ENV_ALLOWED if k in os.environ},

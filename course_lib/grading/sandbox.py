@@ -117,6 +117,8 @@ def main(config_path):
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_FSIZE, (config["max_file"], config["max_file"]))
     if sandboxed:
+        # Per-user process cap (threads count too): a fork bomb stays inside the sandbox's budget.
+        resource.setrlimit(resource.RLIMIT_NPROC, (config["max_processes"], config["max_processes"]))
         os.setgroups([])
         os.setgid(gid)
         os.setuid(uid)

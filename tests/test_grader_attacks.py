@@ -170,7 +170,7 @@ def _duplicate_answer_with(exercise, body):
 
 
 @pytest.mark.slow
-def test_attacks_are_defeated(tmp_path):
+def test_attacks_are_defeated(tmp_path, record_property):
     import course_lib
 
     repo = os.path.dirname(os.path.dirname(course_lib.__file__))
@@ -204,8 +204,5 @@ def test_attacks_are_defeated(tmp_path):
                       + ("" if others_full else f"; other exercises: {rows[student]}"))
     print("\n".join(report))
     print(f"attacks defeated: {defeated}/{len(students)}")
+    record_property("summary:attacks defeated", [defeated, len(students)])
     assert defeated == len(students), "\n".join(report)
-    # A dead kernel is noticed at once, not after the timeout.
-    for student, (name, _, _) in students.items():
-        if name in ("os._exit", "segfault (ctypes)"):
-            assert kit.record(out, student)["seconds"] < TIMEOUT, name

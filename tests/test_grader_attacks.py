@@ -179,8 +179,9 @@ def test_attacks_are_defeated(tmp_path, record_property):
     paths = {"template": template, "repo_solutions": os.path.join(repo, "solutions"),
              "submissions": submissions}
     plan = attacks(paths)
-    if not sandbox_available():  # without root the kernel can read what the grader can
+    if not sandbox_available():  # without root the kernel reads and sees what the grader's user can
         plan.pop("read the template / hidden checks from disk")
+        plan.pop("look for signs of grading")
     students = {}
     for number, (name, (exercise, answers, edit, statuses)) in enumerate(plan.items()):
         student = f"s{number:02d}"

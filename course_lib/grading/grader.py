@@ -1,8 +1,8 @@
 """Batch grader: ``python -m course_lib.grading grade TEMPLATE.ipynb SUBMISSIONS/ --out GRADES/``.
 
 Each submission is graded in its own worker process (forked from this one) with its own sandboxed
-kernel (``kernel.py``). Only the answer regions of a submission are used,
-spliced into the pristine template (``splice.py``). Instructor cells run in the kernel; check cells
+kernel (``kernel.py``). Only the answer regions of a submission are used, spliced into the pristine
+template (``splice.py``). Instructor cells run in the kernel; check cells
 run here, in the worker, with every name they do not define resolved to a proxy of the student's
 object in the kernel, so the comparison with the reference never happens where student code runs.
 
@@ -31,7 +31,7 @@ from pathlib import Path
 from course_lib.grading import assignment as asg
 from course_lib.grading import checks, report, wire
 from course_lib.grading import kernel as kernels
-from course_lib.grading.kernel import KernelDied, KernelTimeout, StudentKernel
+from course_lib.grading.kernel import KernelLost, KernelTimeout, StudentKernel
 from course_lib.grading.splice import MAX_BYTES, Unreadable, read_submission, splice
 
 STATUSES = ("passed", "failed", "error", "timeout", "crashed", "missing", "tampered", "forbidden",
@@ -123,7 +123,7 @@ class NotebookGrader:
             cell = self.cells[index]
             try:
                 self._run_cell(cell)
-            except (KernelTimeout, KernelDied) as exc:
+            except KernelLost as exc:
                 self._blame(cell, exc)
                 if not self._recover(index):
                     break
@@ -158,8 +158,6 @@ class NotebookGrader:
             outcome.fail("error", f"your code raised {exc}")
         except wire.WireError as exc:
             outcome.fail("failed", f"your function's result cannot be graded: {exc}")
-        except (KernelTimeout, KernelDied):
-            raise
         except Exception as exc:  # the check could not even compare (e.g. a result of the wrong kind)
             outcome.fail("failed", f"the check could not use your result ({type(exc).__name__}: {exc})")
         else:
@@ -194,7 +192,7 @@ class NotebookGrader:
                     if meta is None or (with_answers and answer):
                         self.kernel.execute(cell.source, self.timeout)
                 return True
-            except (KernelTimeout, KernelDied):
+            except KernelLost:
                 continue
         for outcome in self.outcomes.values():
             if not outcome.decided:
@@ -215,8 +213,9 @@ def grade_submission(template_path, submission_path, *, timeout=60.0, memory=2 *
         if not Path(submission_path).is_file():
             raise Unreadable("the submission folder holds no file")
         spliced = splice(template, read_submission(data, max_bytes))
-    except Unreadable as exc:
-        rows = [Outcome(ex.id, ex.points, status="unreadable", messages=[str(exc)]).row()
+    except Exception as exc:  # Unreadable, or a malformed notebook nobody foresaw: a row, not a crash
+        message = str(exc) if isinstance(exc, Unreadable) else f"not a readable notebook ({exc!r})"
+        rows = [Outcome(ex.id, ex.points, status="unreadable", messages=[message]).row()
                 for ex in template.exercises.values()]
         return dict(record, rows=rows, seconds=time.monotonic() - started)
     kernel = StudentKernel(Path(template_path).name, data, memory=memory, hide=hide)
@@ -224,7 +223,7 @@ def grade_submission(template_path, submission_path, *, timeout=60.0, memory=2 *
     try:
         kernel.start()
         rows = grader.run()
-    except (KernelTimeout, KernelDied) as exc:
+    except KernelLost as exc:
         message = f"the kernel could not be started: {exc}"
         rows = [Outcome(ex.id, ex.points, status="crashed", messages=[message]).row()
                 for ex in template.exercises.values()]
@@ -239,9 +238,9 @@ def _sha256(path):
 
 # -- the batch ------------------------------------------------------------------------------------
 
-def find_submissions(folder: Path) -> dict[str, Path]:
-    """Student id -> submitted file: ``alice.ipynb`` or ``alice/<one notebook>`` (any other file too,
-    so a wrong upload still gets its row)."""
+def find_submissions(folder: Path, notebook_name="") -> dict[str, Path]:
+    """Student id -> submitted file: ``alice.ipynb`` or ``alice/<a notebook>`` (preferably one named
+    ``notebook_name``; any other file too, so a wrong upload still gets its row)."""
     found = {}
     for entry in sorted(Path(folder).iterdir()):
         if entry.name.startswith((".", "_")):
@@ -249,7 +248,8 @@ def find_submissions(folder: Path) -> dict[str, Path]:
         if entry.is_dir():
             files = sorted(p for p in entry.rglob("*") if p.is_file() and ".ipynb_checkpoints" not in p.parts
                            and not p.name.startswith("."))
-            notebooks = [p for p in files if p.suffix == ".ipynb"] or files
+            named = [p for p in files if p.name == notebook_name]
+            notebooks = named or [p for p in files if p.suffix == ".ipynb"] or files
             found[entry.name] = notebooks[0] if notebooks else entry  # an empty folder gets its rows too
         elif entry.is_file():
             student = entry.stem
@@ -315,7 +315,7 @@ def run(args) -> int:
             return 2
     records_dir = out / "records"
     records_dir.mkdir(parents=True, exist_ok=True)
-    submissions = find_submissions(folder)
+    submissions = find_submissions(folder, template_path.name)
     template_sha = _sha256(template_path)
     hide = _hidden_paths(template_path, folder, out)
     pending, skipped = deque(), 0

@@ -64,11 +64,16 @@ _result = json.dumps({"nonce": _nonce, "error": _error, "value": _text})
 """
 
 
-class KernelTimeout(Exception):
+class KernelLost(BaseException):
+    """The kernel must be restarted. A BaseException, so that no ``except Exception`` in a check
+    cell can swallow it."""
+
+
+class KernelTimeout(KernelLost):
     """The kernel did not finish within the time allowed."""
 
 
-class KernelDied(Exception):
+class KernelDied(KernelLost):
     """The kernel process ended (crash, os._exit, memory limit)."""
 
 

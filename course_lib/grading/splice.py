@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import copy
 import json
+import warnings
 from dataclasses import dataclass, field
 
 import nbformat
@@ -48,16 +49,20 @@ def read_submission(data: bytes, max_bytes: int = MAX_BYTES) -> nbformat.Noteboo
                          "clear the outputs (Edit > Clear Outputs of All Cells), save and resubmit")
     try:
         raw = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise Unreadable(f"not a Jupyter notebook (the file is not valid notebook JSON: {exc})") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("cells", raw.get("worksheets")), list):
         raise Unreadable("not a Jupyter notebook (no list of cells)")
     major = raw.get("nbformat")
-    if not isinstance(major, int) or major < 4:
+    if not isinstance(major, int) or isinstance(major, bool):
+        raise Unreadable("not a Jupyter notebook (no nbformat version number)")
+    if major < 4:
         raise Unreadable(f"notebook format version {major} is too old; open the notebook in "
                          "JupyterLab, save it, and resubmit")
     try:
-        notebook = nbformat.reads(json.dumps(raw), as_version=4)  # also joins line lists
+        with warnings.catch_warnings():  # nbformat renames duplicate cell ids, with a warning
+            warnings.simplefilter("ignore")
+            notebook = nbformat.reads(json.dumps(raw), as_version=4)  # also joins line lists
     except Exception as exc:
         raise Unreadable(f"not a readable notebook: {exc}") from None
     if not all(isinstance(cell, dict) for cell in notebook.get("cells", [])):

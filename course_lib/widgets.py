@@ -6,6 +6,12 @@ flickers. An ``Explorer`` draws the figure once; on each slider change the noteb
 function changes artists in place (``set_data``), the figure is rendered to PNG, and an
 ``ipywidgets.Image`` swaps its bytes. A text readout shows the numbers behind the picture.
 Each update's kernel time is kept in ``explorer.update_seconds`` (benchmarks read it).
+
+Rendering blits, as matplotlib's animation recipe does, but learns by itself what moves: after the
+first render, artists that an update made stale (``set_data``, ``set_text``) become *animated*.
+Each axes keeps a cached layer of its static artists; an update composites the layers, draws only
+the animated artists on top, and redraws an axes' layer only when its limits, scales or artists
+change. Tick labels and contours dominate a render, so most slider moves skip them.
 """
 
 from __future__ import annotations
@@ -14,7 +20,12 @@ import io
 import time
 
 import ipywidgets as widgets
+import numpy as np
+from matplotlib.axis import Axis
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.spines import Spine
+from PIL import Image
 
 
 def slider(description, value, lo, hi, step=None, log=False, readout_format=None):
@@ -52,10 +63,13 @@ class Explorer:
         self.sliders = dict(sliders)
         self.update_function = update
         self.figure = Figure(figsize=figsize, dpi=dpi, layout="constrained")
+        FigureCanvasAgg(self.figure)  # a pixel buffer to blit into, whatever backend pyplot uses
         self.axes = self.figure.subplots(nrows, ncols, squeeze=False, **subplot_kw).ravel()
         self.image = widgets.Image(format="png")
         self.readout = widgets.HTML()
         self.update_seconds = []
+        self._base = None  # pixels of the figure's own artists (background, suptitle)
+        self._layers = {}  # axes -> (state key, RGB, alpha) of its static artists drawn alone
         for s in self.sliders.values():
             s.observe(self._on_change, names="value")
 
@@ -70,15 +84,75 @@ class Explorer:
         """Run the update with the current slider values and render (timed)."""
         start = time.perf_counter()
         text = self.update_function(**self.values)
-        buffer = io.BytesIO()
-        # Fast zlib level: the PNG is shown once, and level 6 costs more than the drawing.
-        self.figure.savefig(buffer, format="png", pil_kwargs={"compress_level": 1})
-        # The layout is computed on the first render and then kept: re-running the constrained
-        # layout solver on every slider move doubled the update time.
-        self.figure.set_layout_engine("none")
-        self.image.value = buffer.getvalue()
+        self.image.value = self.render()
         self.readout.value = text or ""
         self.update_seconds.append(time.perf_counter() - start)
+
+    def render(self):
+        """The figure as PNG bytes, redrawing only what changed since the last render."""
+        if self._base is None or self._animate_changed_artists() or self._figure_changed():
+            self._draw_layers(self.axes)
+        else:
+            self._draw_layers([ax for ax in self.axes if self._layers[ax][0] != self._key(ax)])
+        canvas = self.figure.canvas
+        np.copyto(np.asarray(canvas.buffer_rgba()), self._composite)
+        for ax in self.axes:
+            for artist in ax.get_children():
+                if artist.get_animated():
+                    ax.draw_artist(artist)
+        buffer = io.BytesIO()
+        # Fast zlib level: the PNG is shown once, and level 6 costs more than the drawing.
+        Image.fromarray(np.asarray(canvas.buffer_rgba())).save(buffer, format="png", compress_level=1)
+        return buffer.getvalue()
+
+    def _draw_layers(self, axes):
+        """Redraw the static layer of each given axes alone (and the figure's own layer when all
+        are redrawn), then composite the layers: axes never paint over each other's cached pixels."""
+        canvas = self.figure.canvas
+        if self._base is None or len(axes) == len(self.axes):
+            canvas.draw()  # lays the figure out; the first layout is then kept, because re-running
+            self.figure.set_layout_engine("none")  # the constrained-layout solver doubled updates
+            renderer = canvas.get_renderer()
+            renderer.clear()
+            for artist in sorted(self._figure_artists(), key=lambda a: a.get_zorder()):
+                artist.draw(renderer)
+            self._base = np.asarray(canvas.buffer_rgba())[..., :3].astype(np.float32)
+            axes = list(self.axes)
+        if len(axes) == 0:
+            return
+        renderer = canvas.get_renderer()
+        for ax in axes:
+            renderer.clear()
+            ax.draw(renderer)
+            layer = np.asarray(canvas.buffer_rgba()).astype(np.float32)
+            self._layers[ax] = (self._key(ax), layer[..., :3], layer[..., 3:] / 255)
+        composite = self._base.copy()
+        for ax in self.axes:
+            _, rgb, alpha = self._layers[ax]
+            composite += alpha * (rgb - composite)  # "over" onto an opaque background
+        self._composite = np.concatenate(
+            [composite.round().astype(np.uint8), np.full(composite.shape[:2] + (1,), 255, np.uint8)], axis=-1)
+
+    def _figure_artists(self):
+        return [a for a in self.figure.get_children() if a not in self.axes]
+
+    def _figure_changed(self):
+        return any(a.stale for a in self._figure_artists() if a is not self.figure.patch)
+
+    def _animate_changed_artists(self):
+        """Artists that an update changed are drawn on top of the cached layers from now on."""
+        changed = [a for ax in self.axes for a in ax.get_children()
+                   if a.stale and not a.get_animated() and a is not ax.patch
+                   and not isinstance(a, Axis | Spine)]
+        for artist in changed:
+            artist.set_animated(True)
+        return bool(changed)
+
+    @staticmethod
+    def _key(ax):
+        """What a cached layer depends on: limits, scales and the set of static artists."""
+        static = tuple(id(a) for a in ax.get_children() if not a.get_animated())
+        return tuple(ax.viewLim.bounds), ax.get_xscale(), ax.get_yscale(), static
 
     def set(self, **values):
         """Move sliders programmatically (as a user would); each change triggers one update."""

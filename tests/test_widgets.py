@@ -1,0 +1,64 @@
+"""The Explorer's cached-layer rendering shows exactly what a full redraw would."""
+
+import io
+
+import numpy as np
+from PIL import Image
+
+from course_lib import optim, plots, problems
+from course_lib.widgets import Explorer, slider
+
+
+def pixels(png):
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+
+
+def full_render(explorer):
+    for ax in explorer.axes:
+        for artist in ax.get_children():
+            artist.set_animated(False)
+    buffer = io.BytesIO()
+    explorer.figure.savefig(buffer, format="png", dpi=explorer.figure.dpi)
+    return buffer.getvalue()
+
+
+def make_explorer():
+    bowl = problems.Quadratic.with_condition_number(30.0, angle=0.4)
+    grid = plots.loss_grid(bowl, (-3, 3), (-3, 3), num=60)
+    explorer = Explorer({"learning_rate": slider("α", 0.01, 0.001, 0.06)}, update=None, ncols=2)
+    ax_path, ax_loss = explorer.axes
+    plots.draw_contours(ax_path, grid)
+    path = plots.draw_path(ax_path, np.zeros((2, 2)), "SGD")
+    loss = plots.draw_loss_curve(ax_loss, [1.0, 0.5], "SGD")
+    explorer.figure.suptitle("fixed title")
+
+    def update(learning_rate):
+        run = optim.run(optim.SGD(learning_rate=learning_rate), bowl, [2.5, 2.0], 60)
+        path.set_data(run.points[:, 0], run.points[:, 1])
+        loss.set_data(np.arange(len(run.losses)), run.losses)
+        ax_loss.relim()
+        ax_loss.autoscale_view()
+        ax_path.set_title(f"α = {learning_rate:.3g}")
+        return f"marker α={learning_rate:.4f}"
+
+    explorer.update_function = update
+    return explorer
+
+
+def test_updates_change_the_image_and_match_a_full_redraw():
+    explorer = make_explorer()
+    explorer.widget()
+    first = explorer.image.value
+    for value in (0.004, 0.03, 0.05):
+        explorer.set(learning_rate=value)
+        assert "marker α=" in explorer.readout.value and f"{value:.4f}" in explorer.readout.value
+    assert explorer.image.value != first
+    assert len(explorer.update_seconds) == 4
+    # the moving artists were learned and the static ones were not
+    ax_path = explorer.axes[0]
+    assert ax_path.lines[0].get_animated() and ax_path.title.get_animated()
+    assert not any(c.get_animated() for c in ax_path.collections)
+    blitted = pixels(explorer.image.value)
+    reference = pixels(full_render(explorer))
+    assert blitted.shape == reference.shape
+    assert np.abs(blitted - reference).max() <= 2  # rounding of the compositing only

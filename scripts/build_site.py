@@ -1,8 +1,9 @@
 """Build the static lecture companion: ``python scripts/build_site.py`` (what ``make html`` runs).
 
-1. Stage: copy notebooks/ (without the course_lib link) to <out>/book with docs/site/_config.yml and
-   a _toc.yml listing the lecture notebooks in file-name order (= lecture order; 00_index is the
-   landing page), so notebooks added later appear without editing anything.
+1. Stage: copy notebooks/ to <out>/book (course_lib linked to this repository's) with
+   docs/site/_config.yml and a _toc.yml listing the lecture notebooks in file-name order
+   (= lecture order; 00_index is the landing page), so notebooks added later appear without
+   editing anything.
 2. Execute every notebook in a fresh kernel with nbclient, saving widget state; a cell error fails
    the build (Jupyter Book itself only renders).
 3. Vendor require.js, @jupyter-widgets/html-manager and MathJax from npm (pinned versions, installed
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -29,6 +31,9 @@ REPO = Path(__file__).resolve().parents[1]
 NPM_PREFIX = REPO / "build" / "npm"
 NPM_PACKAGES = {"requirejs": "2.3.8", "@jupyter-widgets/html-manager": "1.0.15", "mathjax": "3.2.2"}
 CELL_TIMEOUT = 300
+# matplotlib's animation player (Animation.to_jshtml) links FontAwesome 4 from a CDN for its button
+# icons; the site's theme ships FontAwesome itself, so pages can do without the network.
+ANIMATION_CDN_LINK = re.compile(r'<link rel="stylesheet"\s+href="https://maxcdn\.bootstrapcdn\.com/[^"]*">\s*')
 
 # Small dense problems run many times slower with two BLAS threads on a shared two-core machine.
 os.environ.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
@@ -44,6 +49,8 @@ def stage(notebooks, book):
     for path in notebooks:
         shutil.copy(path, book / path.name)
     shutil.copy(REPO / "docs" / "site" / "_config.yml", book / "_config.yml")
+    # Kernels start in the book folder: this repository's course_lib, whatever is installed.
+    (book / "course_lib").symlink_to(REPO / "course_lib", target_is_directory=True)
     root, *chapters = [p.stem for p in notebooks]
     toc = ["format: jb-book", f"root: {root}", "chapters:"] + [f"  - file: {stem}" for stem in chapters]
     (book / "_toc.yml").write_text("\n".join(toc) + "\n")
@@ -62,6 +69,10 @@ def execute(path):
                        resources={"metadata": {"path": str(path.parent)}}).execute()
     except CellExecutionError as error:
         sys.exit(f"build_site: notebooks/{path.name} failed, no site built:\n{error}")
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            if "text/html" in output.get("data", {}):
+                output.data["text/html"] = ANIMATION_CDN_LINK.sub("", output.data["text/html"])
     nbformat.write(notebook, path)
     print(f"  executed {path.name} in {time.perf_counter() - start:.1f} s", flush=True)
 

@@ -149,6 +149,10 @@ def attacks(paths):
                     except OSError:
                         pass
             """)}, None, {"failed"}),
+        "reach the forbidden reference dynamically": (m, {m: (
+            "import os\nreference = os.sys.modules['importlib'].import_module('course_lib.' + 'optim')\n"
+            "opt = reference.Momentum(learning_rate, rho)\nopt.velocity = state['velocity']\n"
+            "x = opt.step(x, dx)\nreturn x, {'velocity': opt.velocity}")}, None, {"forbidden"}),
         "call the forbidden reference": (m, {m: (
             "from course_lib.optim import Momentum\n"
             "opt = Momentum(learning_rate, rho)\nopt.velocity = state['velocity']\n"

@@ -18,8 +18,9 @@ ALWAYS_FORBIDDEN = ["course_lib.grading"]
 # The usual abbreviations, and the names check cells import into the student's kernel.
 DEFAULT_ALIASES = {"np": "numpy", "sp": "scipy", "plt": "matplotlib.pyplot", "nn": "torch.nn",
                    "checks": "course_lib.grading.checks", "references": "course_lib.grading.references"}
-DYNAMIC = {"__import__", "importlib", "eval", "exec", "compile", "getattr", "globals", "vars", "__builtins__",
-           "sys", "builtins"}
+DYNAMIC_MODULES = {"importlib", "sys", "builtins", "pickle", "marshal", "runpy"}  # also as os.sys
+DYNAMIC = {"__import__", "eval", "exec", "compile", "getattr", "globals", "vars", "__builtins__",
+           *DYNAMIC_MODULES}
 
 
 def _is_forbidden(dotted, forbidden):
@@ -77,13 +78,18 @@ def find_forbidden(source: str, forbidden, aliases=None) -> list[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute):
             inner.add(id(node.value))
+            if node.attr.startswith("__") and node.attr.endswith("__"):  # np.__dict__, f.__globals__...
+                report(node.lineno, f"{node.attr} (dynamic access is not allowed in this exercise)", None)
         if isinstance(node, ast.Attribute | ast.Name) and id(node) not in inner:
             dotted = _dotted(node)
             if dotted is None:
                 continue
             head, _, rest = dotted.partition(".")
-            if head in DYNAMIC:
-                report(node.lineno, f"{head} (dynamic access is not allowed in this exercise)", None)
+            parts = dotted.split(".")
+            dynamic = parts[0] if parts[0] in DYNAMIC else next(
+                (part for part in parts[1:] if part in DYNAMIC_MODULES), None)  # os.sys.modules
+            if dynamic:
+                report(node.lineno, f"{dynamic} (dynamic access is not allowed in this exercise)", None)
                 continue
             resolved = names.get(head, head) + (f".{rest}" if rest else "")
             rule = _is_forbidden(resolved, forbidden)

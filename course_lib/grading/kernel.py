@@ -2,9 +2,10 @@
 
 ``StudentKernel`` starts ipykernel through ``sandbox.py`` (see there for what the sandbox hides),
 talks to it with jupyter_client and polls the process every ``POLL`` seconds, so a kernel that dies
-is noticed at once rather than at the timeout. Values come back only as ``wire`` data inside a
-display message tagged with a fresh random nonce per request; anything else the kernel prints is
-ignored, so printed look-alikes cannot stand in for a result.
+is noticed at once rather than at the timeout. Values come back only as ``wire`` data in the shell
+reply to a request (the value of a user expression), tagged with a fresh random nonce per request.
+IOPub is never subscribed: whatever the kernel prints, look-alike results or gigabytes of text,
+never reaches the grader.
 """
 
 from __future__ import annotations

@@ -125,6 +125,9 @@ def summary(template, records, graded, skipped, seconds) -> str:
              f"mean score {mean:.2f} / {total:g} ({100 * mean / total if total else 0:.0f} %)"]
     if times:
         lines.append(f"per submission: mean {sum(times) / len(times):.1f} s, max {max(times):.1f} s")
+    if any(r.get("sandbox") is False for r in records):
+        lines.append("warning: not run as root, so student code ran as the grader's user and could read "
+                     "what it can (templates, other submissions)")
     lines.append("exercises not passed: " + (", ".join(f"{status} {n}" for status, n in causes.most_common())
                                              or "none"))
     return "\n".join(lines)

@@ -85,3 +85,23 @@ def test_sandbox_hides_everything_but_the_submission(kernel):
     assert len(seen["tmp"]) == 2  # a private /tmp: the working directory and HOME
     assert "HIDDEN" not in Remote(kernel, ("look",), deadline)(str(kernel.secret))
     assert "HIDDEN" not in Remote(kernel, ("look",), deadline)("/root/.bash_history")
+
+
+def test_without_sandbox_the_kernel_still_gets_a_clean_directory_and_limits(monkeypatch):
+    """The path taken when the grader is not root (a laptop): no namespaces, same protocol."""
+    from course_lib.grading import kernel as kernels
+
+    monkeypatch.setattr(kernels, "sandbox_available", lambda: False)
+    plain = StudentKernel("hw.ipynb", b"{}", memory=1024 * 2**20).start()
+    try:
+        assert not plain.sandboxed
+        plain.execute("import os\ndef where():\n    return os.listdir('.')\n"
+                      "def bomb():\n    return bytearray(2 * 2**30)", timeout=30)
+        deadline = time.monotonic() + 30
+        assert Remote(plain, ("where",), deadline)() == ["hw.ipynb"]
+        with pytest.raises(checks.StudentError, match="MemoryError"):
+            Remote(plain, ("bomb",), deadline)()
+        with pytest.raises(KernelDied):
+            plain.execute("import os; os._exit(0)", timeout=60)
+    finally:
+        plain.close()

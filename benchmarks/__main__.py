@@ -15,18 +15,24 @@ from benchmarks.timing import ROOT, machine_info, pin_threads
 
 def _table(header, rows):
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(str(cell).replace("\n", " ").replace("|", "\\|") for cell in row) + " |"
+              for row in rows]
     return "\n".join(lines)
 
 
 def _guarded(title, function, *args, **kwargs):
     """Run one section; a crash becomes a report section that says so (the others still run)."""
+    start = time.perf_counter()
     try:
-        return function(*args, **kwargs)
+        result = function(*args, **kwargs)
     except Exception as error:  # noqa: BLE001 - the report must name any failure, not stop
         sys.stderr.write(traceback.format_exc())
-        return {"title": title, "text": f"Failed: {type(error).__name__}: {str(error)[-500:]}",
-                "header": [], "rows": [], "verdicts": [], "extra": []}
+        result = {"title": title, "text": f"Failed: {type(error).__name__}: {str(error)[-500:]}",
+                  "header": [], "rows": [], "verdicts": [], "extra": []}
+    section = result[0] if isinstance(result, tuple) else result
+    section["seconds"] = time.perf_counter() - start
+    print(f"{title}: {section['seconds']:.0f} s", flush=True)
+    return result
 
 
 def render(info, sections, seconds, quick):
@@ -51,7 +57,8 @@ def render(info, sections, seconds, quick):
         "",
     ]
     for section in sections:
-        parts += [f"## {section['title']}", "", section["text"], ""]
+        parts += [f"## {section['title']}", "", section["text"], "",
+                  f"*Measured in {section['seconds']:.0f} s.*", ""]
         if section["rows"]:
             parts += [_table(section["header"], section["rows"]), ""]
         for caption, header, rows in section["extra"]:

@@ -26,6 +26,7 @@ from benchmarks.timing import Spread, in_fresh_process, pin_threads
 
 FRACTIONS = (0.3, 0.7, 0.5)  # slider positions visited, as fractions of each slider's range
 TARGET_RATIO, TARGET_SECONDS = 0.5, 0.1
+LAYOUT = "constrained"  # the layout an Explorer's figure is created with
 
 
 def _target_value(control, fraction):
@@ -47,8 +48,40 @@ def naive_redraw(explorer):
     start = time.perf_counter()
     explorer.update_function(**explorer.values)
     figure = pickle.loads(pickle.dumps(explorer.figure))
+    figure.set_layout_engine(LAYOUT)  # a fresh figure is laid out again (the Explorer keeps its first layout)
     figure.savefig(io.BytesIO(), format="png", bbox_inches="tight")
     return time.perf_counter() - start
+
+
+def _cumulative(stats, filename_end, name):
+    """Cumulative seconds of the profiled function ``name`` defined in a file ending ``filename_end``."""
+    return sum(entry[3] for (filename, _, function), entry in stats.items()
+               if filename.endswith(filename_end) and function == name)
+
+
+def profile_update(explorer):
+    """Where one update's kernel time goes, as fractions of ``refresh`` (under cProfile)."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.runcall(explorer.refresh)
+    stats = pstats.Stats(profiler).stats
+    total = _cumulative(stats, "widgets.py", "refresh")
+    code = explorer.update_function.__code__
+    # Every artist's draw goes through artist.py's draw_wrapper; its outermost calls are the drawing.
+    drawing = [entry[3] for (filename, _, function), entry in stats.items()
+               if filename.endswith("artist.py") and function == "draw_wrapper"]
+    shares = {
+        "notebook's update function": _cumulative(stats, code.co_filename, code.co_name),
+        "constrained layout": _cumulative(stats, "_constrained_layout.py", "do_constrained_layout"),
+        "matplotlib drawing": max(drawing, default=0.0),
+        "PNG encoding": sum(entry[3] for (_, _, name), entry in stats.items() if "ImagingEncoder" in name),
+    }
+    shares["matplotlib drawing"] -= shares["constrained layout"]  # layout runs inside the figure's draw
+    shares["other (compositing, widget messages)"] = total - sum(shares.values())
+    shares["tick updates (part of layout and drawing)"] = _cumulative(stats, "axis.py", "_update_ticks")
+    return {name: seconds / total for name, seconds in shares.items()}
 
 
 def _name_of(explorer, index):
@@ -57,23 +90,42 @@ def _name_of(explorer, index):
     return names[0] if names else f"explorer #{index + 1}"
 
 
+def _is_instance(obj, cls):
+    try:
+        return isinstance(obj, cls)
+    except ReferenceError:  # a weakref.proxy whose object is gone
+        return False
+
+
+def _move_sliders(explorer, fractions, with_naive=True):
+    """Move each slider to each fraction of its range; the kernel time of every update (and naive)."""
+    updates, naive = [], []
+    for name, control in explorer.sliders.items():
+        for fraction in fractions:
+            before = len(explorer.update_seconds)
+            explorer.set(**{name: _target_value(control, fraction)})
+            if len(explorer.update_seconds) > before:  # the value changed: one timed update
+                updates.append(explorer.update_seconds[-1])
+                if with_naive:
+                    naive.append(naive_redraw(explorer))
+    return updates, naive
+
+
 def measure_live_explorers(fractions=FRACTIONS):
     """Move every slider of every live Explorer; return per-explorer update and naive times."""
     from course_lib.widgets import Explorer
 
     pin_threads(1)
-    explorers = [o for o in gc.get_objects() if isinstance(o, Explorer)]
+    explorers = [o for o in gc.get_objects() if _is_instance(o, Explorer)]
     results = []
     for index, explorer in enumerate(explorers):
-        updates, naive = [], []
-        for name, control in explorer.sliders.items():
-            for fraction in fractions:
-                before = len(explorer.update_seconds)
-                explorer.set(**{name: _target_value(control, fraction)})
-                if len(explorer.update_seconds) > before:  # the value changed: one timed update
-                    updates.append(explorer.update_seconds[-1])
-                    naive.append(naive_redraw(explorer))
-        results.append({"name": _name_of(explorer, index), "update": updates, "naive": naive})
+        result = {"name": _name_of(explorer, index)}
+        try:
+            result["update"], result["naive"] = _move_sliders(explorer, fractions)
+            result["profile"] = profile_update(explorer)
+        except Exception as error:  # noqa: BLE001 - one broken explorer must not hide the others
+            result["error"] = f"{type(error).__name__}: {error}"
+        results.append(result)
     return results
 
 
@@ -117,7 +169,8 @@ def reference_explorer(num_moves):
         start_time = time.perf_counter()
         draw_from_scratch(explorer.values["learning_rate"])
         literal.append(time.perf_counter() - start_time)
-    return {"update": updates, "naive": generic, "literal naive": literal}
+    profile = profile_update(explorer)
+    return {"update": updates, "naive": generic, "literal naive": literal, "profile": profile}
 
 
 def _row(name, result):
@@ -131,16 +184,21 @@ def _row(name, result):
 def run(notebook_results, quick=False):
     """Build the section from explorer measurements gathered while the notebooks ran."""
     header = ["explorer", "updates", "update (ms)", "naive redraw (ms)", "update / naive", "target met"]
-    rows, verdicts = [], []
+    rows, verdicts, profiles = [], [], []
     reference = in_fresh_process("explorers", "reference_explorer", num_moves=3 if quick else 8)
-    row, _ = _row("reference: Rosenbrock 200×200 contour + GD path (benchmarks)", reference)
+    row, ok = _row("reference: Rosenbrock 200×200 contour + GD path (benchmarks)", reference)
     rows.append(row)
+    profiles.append((row[0], ok, reference["profile"]))
     literal = Spread([g / t for g, t in zip(reference["naive"], reference["literal naive"], strict=True)])
     for notebook, explorers in notebook_results.items():
         for result in explorers:
-            if result["update"]:
+            if "error" in result:
+                rows.append([f"{notebook}: `{result['name']}`", "—", "—", "—", "—",
+                             f"**measurement failed**: {result['error'][:200]}"])
+            elif result["update"]:
                 row, ok = _row(f"{notebook}: `{result['name']}`", result)
                 rows.append(row)
+                profiles.append((row[0], ok, result["profile"]))
                 verdicts.append((f"{notebook} `{result['name']}` ≤ {TARGET_RATIO}× naive and < "
                                  f"{1e3 * TARGET_SECONDS:.0f} ms", ok, row[4] + ", " + row[2] + " ms"))
     found = sum(len(v) for v in notebook_results.values())
@@ -153,5 +211,10 @@ def run(notebook_results, quick=False):
         f"explorer it takes {literal.ratio()} the time of a literal one (new figure, loss grid, contour, "
         "path). Ratios: median (min–max) over moves. BLAS pinned to 1 thread."
     )
+    parts = list(profiles[0][2])
+    profile_rows = [[name, "yes" if ok else "**no**", *(f"{100 * shares[p]:.0f} %" for p in parts)]
+                    for name, ok, shares in profiles]
+    extra = [("Profile: share of one update's kernel time (cProfile, one extra update per explorer)",
+              ["explorer", "target met", *parts], profile_rows)]
     return {"title": "2. Explorer responsiveness", "text": text, "header": header, "rows": rows,
-            "verdicts": verdicts, "extra": []}
+            "verdicts": verdicts, "extra": extra}

@@ -85,12 +85,12 @@ class Spread:
         return text
 
 
-def in_fresh_process(module, function, timeout=600, **kwargs):
+def in_fresh_process(module, function, timeout=600, env=None, **kwargs):
     """Run ``benchmarks.<module>.<function>(**kwargs)`` in a new interpreter and return its result.
 
     Array-heavy configurations are timed in fresh processes: temporaries of one configuration
     leave the allocator and page tables in a state that changes the next one's timings.
-    The result travels back as JSON on stdout after ``RESULT_MARKER``.
+    The result travels back as JSON on stdout after ``RESULT_MARKER``. ``env`` adds environment variables.
     """
     code = (
         "import json, sys\n"
@@ -100,6 +100,7 @@ def in_fresh_process(module, function, timeout=600, **kwargs):
     completed = subprocess.run(
         [sys.executable, "-c", code, json.dumps(kwargs)],
         cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False,
+        env={**os.environ, **(env or {})},
     )
     for line in completed.stdout.splitlines():
         if line.startswith(RESULT_MARKER):

@@ -127,3 +127,47 @@ def test_resume_skips_graded_submissions_unless_forced(tmp_path):
     done, rows = kit.grade(template, subs, out, "--force")
     assert "2 graded now" in done.stdout
     assert all(kit.record(out, s)["seed"] != second[s] for s in second)  # fresh seeds: really regraded
+
+
+def _orphaned_kernels():
+    """Student kernels whose launcher is gone (reparented to init): leaked by a killed worker."""
+    import subprocess
+
+    ps = subprocess.run(["ps", "-eo", "user,ppid,cmd"], capture_output=True, text=True).stdout
+    return [line for line in ps.splitlines()
+            if line.split()[:2] == ["nobody", "1"] and "ipykernel_launcher" in line]
+
+
+@pytest.mark.slow
+def test_interrupted_run_loses_nothing(tmp_path):
+    """Ctrl-C in the middle of a run: finished records stay, nothing is half-written, and the next
+    run grades only what was left."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    template = kit.write_template(tmp_path)
+    subs, out = tmp_path / "submissions", tmp_path / "grades"
+    kit.write_submission(subs, "a_quick", kit.submission(template, kit.SOLUTIONS))
+    stuck = {**kit.SOLUTIONS, "gd": "while True:\n    pass"}
+    kit.write_submission(subs, "b_stuck", kit.submission(template, stuck))
+    command = [sys.executable, "-m", "course_lib.grading", "grade", str(template), str(subs),
+               "--out", str(out), "--workers", "1", "--timeout", "120"]
+    run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while not (out / "records" / "a_quick.json").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(1.0)  # b_stuck is now looping in its kernel
+    run.send_signal(signal.SIGINT)
+    run.communicate(timeout=60)
+    assert run.returncode != 0
+    assert kit.record(out, "a_quick")["rows"][0]["status"] == "passed"
+    assert not (out / "records" / "b_stuck.json").exists()
+    assert not list(out.rglob("*.tmp"))
+    time.sleep(1.0)
+    assert not _orphaned_kernels(), "a killed worker left its kernel running"
+
+    done, rows = kit.grade(template, subs, out, timeout=3)
+    assert "1 graded now, 1 already graded" in done.stdout
+    assert rows["b_stuck"]["gd"]["status"] == "timeout" and rows["b_stuck"]["norm"]["status"] == "passed"

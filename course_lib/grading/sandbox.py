@@ -17,9 +17,11 @@ import json
 import os
 import resource
 import secrets
+import signal
 import sys
 
 MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 4096, 1 << 14, 1 << 18
+PR_SET_PDEATHSIG = 1
 
 
 def _mount(source, target, fstype, flags, data=""):
@@ -122,6 +124,9 @@ def main(config_path):
         os.setgroups([])
         os.setgid(gid)
         os.setuid(uid)
+        # Changing user cleared the parent-death signal that `unshare --kill-child` set: set it again,
+        # so the kernel (and with it the whole PID namespace) dies with a killed worker.
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     os.chdir(workdir)
     env = dict(config["env"], HOME=home)
     python = config["python"]

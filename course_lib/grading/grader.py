@@ -169,10 +169,13 @@ class NotebookGrader:
         status = "timeout" if timed_out else "crashed"
         what = (f"did not finish within {self.timeout:g} s (infinite loop?)" if timed_out
                 else "made the kernel die (os._exit, a crash, or more memory than allowed)")
-        if meta is None:
-            for outcome in self.outcomes.values():
-                if not outcome.decided:
-                    outcome.messages.append(f"an instructor cell {what}; the kernel was restarted")
+        if meta is None:  # not the student's cell: a note for the exercises still to be graded
+            index = next(i for i, c in enumerate(self.cells) if c is cell)
+            later = {m["exercise"] for m in map(asg.grading_metadata, self.cells[index:]) if m}
+            for exercise_id in later:
+                if not self.outcomes[exercise_id].decided:
+                    self.outcomes[exercise_id].messages.append(
+                        f"an instructor cell {what}; the kernel was restarted")
             return
         if meta["kind"] == asg.ANSWER:
             self.skip.add(cell.id)
@@ -238,12 +241,14 @@ def _sha256(path):
 
 # -- the batch ------------------------------------------------------------------------------------
 
-def find_submissions(folder: Path, notebook_name="") -> dict[str, Path]:
+def find_submissions(folder: Path, notebook_name="", exclude=()) -> dict[str, Path]:
     """Student id -> submitted file: ``alice.ipynb`` or ``alice/<a notebook>`` (preferably one named
-    ``notebook_name``; any other file too, so a wrong upload still gets its row)."""
+    ``notebook_name``; any other file too, so a wrong upload still gets its row). Entries in
+    ``exclude`` (the output folder, if it sits inside) are not submissions."""
     found = {}
+    excluded = {Path(p).resolve() for p in exclude}
     for entry in sorted(Path(folder).iterdir()):
-        if entry.name.startswith((".", "_")):
+        if entry.name.startswith((".", "_")) or entry.resolve() in excluded:
             continue
         if entry.is_dir():
             files = sorted(p for p in entry.rglob("*") if p.is_file() and ".ipynb_checkpoints" not in p.parts
@@ -315,7 +320,7 @@ def run(args) -> int:
             return 2
     records_dir = out / "records"
     records_dir.mkdir(parents=True, exist_ok=True)
-    submissions = find_submissions(folder, template_path.name)
+    submissions = find_submissions(folder, template_path.name, exclude=[out, template_path])
     template_sha = _sha256(template_path)
     hide = _hidden_paths(template_path, folder, out)
     pending, skipped = deque(), 0

@@ -37,6 +37,7 @@ from course_lib.grading.splice import MAX_BYTES, Unreadable, read_submission, sp
 STATUSES = ("passed", "failed", "error", "timeout", "crashed", "missing", "tampered", "forbidden",
             "unreadable")
 ZERO = {"missing", "tampered", "forbidden", "unreadable"}  # no points at all, checks not run
+MAX_MESSAGE = 4000  # characters of one message in the gradebook
 
 
 @dataclass
@@ -52,7 +53,8 @@ class Outcome:
 
     def fail(self, status, message, final=False):
         self.status = self.status or status
-        self.messages.append(message)
+        # Messages may quote the student's exception text, which can be anything and any size.
+        self.messages.append(message if len(message) <= MAX_MESSAGE else message[:MAX_MESSAGE] + " ...")
         self.decided = self.decided or final
 
     def row(self):

@@ -22,10 +22,6 @@ ADAM_LR = 1e-3
 # the new x and each state array written. SGD: x, dx -> x (3); one state array: 5; Adam's two: 7.
 PASSES = {"SGD": 3, "Momentum": 5, "Nesterov": 5, "AdaGrad": 5, "RMSProp": 5, "Adam": 7}
 TARGET = ("Adam", 3.0)  # Adam within 3x its floor
-# What-if for the profile: glibc keeps freed memory instead of returning it to the OS, so temporaries
-# reuse pages that are already mapped (no page faults). Not a setting the course asks readers to use.
-KEEP_MEMORY = {"MALLOC_MMAP_THRESHOLD_": str(2**30), "MALLOC_TRIM_THRESHOLD_": str(2**30)}
-WHAT_IF = "course_lib, allocator keeps memory"
 
 
 def _bias(beta, t):
@@ -162,7 +158,7 @@ def measure(optimizer, implementations, size, steps, seed=0):
     scratch = np.empty(size)
     results = {"copyto": median_seconds(lambda: np.copyto(scratch, x0), steps)}
     for implementation in implementations:
-        if implementation in ("course_lib", WHAT_IF):
+        if implementation == "course_lib":
             from course_lib.optim import OPTIMIZERS
 
             opt, box = OPTIMIZERS[optimizer](), {"x": x0}
@@ -230,25 +226,24 @@ def _torch_available():
 
 
 def _process_plan(quick, torch_columns):
-    """(columns, environment, all optimizers in one process?) for the fresh processes of one repeat.
+    """(columns, all optimizers in one process?) for the fresh processes of one repeat.
 
     Each numpy configuration gets its own process (its temporaries must not warm the allocator for
     the next); torch keeps its own allocator, so one process measures it for every optimizer.
     """
     plain = ["course_lib", "numpy temporaries", "numpy in place"]
-    plan = [(plain, None, True)] if quick else [([c], None, False) for c in plain]
-    plan.append(([WHAT_IF], KEEP_MEMORY, quick))
+    plan = [(plain, True)] if quick else [([c], False) for c in plain]
     if torch_columns:
-        plan.append((torch_columns, None, True))
+        plan.append((torch_columns, True))
     return plan
 
 
 def _measure_repeat(plan, size, steps):
     """One repeat of every process in the plan: {optimizer: {column: {step, page_faults, ratio}}}."""
     results = {name: {} for name in PASSES}
-    for columns, env, together in plan:
+    for columns, together in plan:
         for batch in [list(PASSES)] if together else [[name] for name in PASSES]:
-            measured = in_fresh_process("optimizer_step", "measure_many", env=env, optimizers=batch,
+            measured = in_fresh_process("optimizer_step", "measure_many", optimizers=batch,
                                         implementations=columns, size=size, steps=steps)
             for name, values in measured.items():
                 # Each process's ratios use its own copyto: a paired measurement.
@@ -266,7 +261,7 @@ def run(quick=False, repeats=3):
     size, steps = (10**5, 10) if quick else (10**6, 30)
     repeats = 1 if quick else repeats
     torch_columns = ["torch foreach", "torch fused"] if _torch_available() and not quick else []
-    columns = ["course_lib", "numpy temporaries", "numpy in place", WHAT_IF, *torch_columns]
+    columns = ["course_lib", "numpy temporaries", "numpy in place", *torch_columns]
     plan = _process_plan(quick, torch_columns)
     repeated = [_measure_repeat(plan, size, steps) for _ in range(repeats)]
     rows, verdicts = [], []
@@ -301,11 +296,10 @@ def run(quick=False, repeats=3):
         f"{size:,} float64 parameters, default hyperparameters, median of {steps} steps per process, "
         f"numpy configurations each in a fresh process, {repeats} repeat(s); BLAS pinned to 1 thread with "
         "threadpoolctl. Floor = `np.copyto` time (measured in the same process) × passes / 2. "
-        f"Ratios: median (min–max) over repeats. {torch_note} What-if column `{WHAT_IF}`: the same "
-        "course_lib step in a process whose glibc keeps freed memory (`MALLOC_MMAP_THRESHOLD_`, "
-        "`MALLOC_TRIM_THRESHOLD_`), so its temporaries cause no page faults.\n\n"
-        f"Why Adam misses {TARGET[1]:g}× in numpy: numpy runs each operation as its own pass over memory, "
-        f"and even done entirely in place the {len(operations)} operations of an Adam step add up to "
+        f"Ratios: median (min–max) over repeats. {torch_note} Page faults: minor faults per course_lib "
+        "step (fresh temporaries touching new memory).\n\n"
+        "What numpy can reach: it runs each operation as its own pass over memory, so even done entirely "
+        f"in place the {len(operations)} operations of an Adam step add up to "
         f"{total / adam_floor:.1f}× the floor, `sqrt` alone {operations['tmp = sqrt(v)'] / adam_floor:.1f}× "
         "(profile below)."
     )

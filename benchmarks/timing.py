@@ -85,12 +85,12 @@ class Spread:
         return text
 
 
-def in_fresh_process(module, function, timeout=600, env=None, **kwargs):
+def in_fresh_process(module, function, timeout=600, **kwargs):
     """Run ``benchmarks.<module>.<function>(**kwargs)`` in a new interpreter and return its result.
 
     Array-heavy configurations are timed in fresh processes: temporaries of one configuration
     leave the allocator and page tables in a state that changes the next one's timings.
-    The result travels back as JSON on stdout after ``RESULT_MARKER``. ``env`` adds environment variables.
+    The result travels back as JSON on stdout after ``RESULT_MARKER``.
     """
     code = (
         "import json, sys\n"
@@ -100,7 +100,6 @@ def in_fresh_process(module, function, timeout=600, env=None, **kwargs):
     completed = subprocess.run(
         [sys.executable, "-c", code, json.dumps(kwargs)],
         cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False,
-        env={**os.environ, **(env or {})},
     )
     for line in completed.stdout.splitlines():
         if line.startswith(RESULT_MARKER):

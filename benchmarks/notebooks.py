@@ -81,35 +81,49 @@ def _load(path):
     return nbformat.read(path, as_version=4), path.parent
 
 
+def _execute_retrying(nb, folder, extra_code=None):
+    try:
+        return execute(nb, folder, extra_code)
+    except RuntimeError:  # the kernel failed to start, as happens on a loaded machine: once more
+        return execute(nb, folder, extra_code)
+
+
 def run(quick=False, repeats=2):
-    """Time every notebook; also collect explorer timings from lecture notebooks (first round)."""
+    """Time every notebook; also collect explorer timings from lecture notebooks (first round).
+
+    Returns the report section, the explorer measurements by notebook and each notebook's median time.
+    """
     notebooks = discover(quick)
     repeats = 1 if quick else repeats
-    empty, times, errors, explorers, failures = Spread(), {}, {}, {}, {}
+    empty, errors, explorers, notes = Spread(), {}, {}, {}
+    times = {key: (Spread(), Spread()) for key, _, _ in notebooks}
     for round_ in range(repeats):
-        empty_seconds = execute(empty_notebook(), ROOT)[0]
+        empty_seconds = _execute_retrying(empty_notebook(), ROOT)[0]
         empty.values.append(empty_seconds)
         for key, group, path in notebooks:
             measure = round_ == 0 and group == "notebooks" and not quick
-            seconds, num_errors, extra = execute(*_load(path), EXPLORER_CELL if measure else None)
-            times.setdefault(key, (Spread(), Spread()))
+            try:
+                seconds, num_errors, extra = _execute_retrying(*_load(path), measure and EXPLORER_CELL)
+            except Exception as error:  # noqa: BLE001 - one notebook that cannot run must not hide the others
+                notes[key] = f"; did not run in round {round_ + 1}: {type(error).__name__}: {error}"
+                continue
             times[key][0].values.append(seconds)
             times[key][1].values.append(seconds / empty_seconds)
             errors[key] = max(errors.get(key, 0), num_errors)
             if measure:
                 explorers[path.name] = extra if isinstance(extra, list) else []
                 if isinstance(extra, dict):
-                    failures[key] = f"; explorer measurement failed: {extra['error'][-300:]}"
+                    notes[key] = f"; explorer measurement failed: {extra['error'][-300:]}"
     rows = [["empty notebook (kernel start-up)", empty.seconds(), "1.00× (baseline)", "—"]]
     verdicts = []
     for key, (seconds, ratio) in times.items():
         expected_errors = key.startswith("exercises/")  # unanswered stubs raise NotImplementedError
         status = (f"{errors[key]} cell error(s)" + (" (unanswered stubs)" if expected_errors else "")
-                  if errors[key] else "ok") + failures.get(key, "")
+                  if errors.get(key) else "ok") + notes.get(key, "")
         rows.append([f"`{key}`", seconds.seconds(), ratio.ratio(1), status])
         if not expected_errors:
             verdicts.append((f"`{key}` runs without errors in < {NOTEBOOK_LIMIT_SECONDS:g} s",
-                             not errors[key] and seconds.median < NOTEBOOK_LIMIT_SECONDS,
+                             key in errors and not errors[key] and seconds.median < NOTEBOOK_LIMIT_SECONDS,
                              f"{seconds.median:.1f} s, {status}"))
     text = (
         f"Wall time from kernel request to the end of the last cell (nbclient, fresh kernel per run, default "
@@ -121,4 +135,5 @@ def run(quick=False, repeats=2):
     section = {"title": "3. Notebook execution", "text": text,
                "header": ["notebook", "wall time (s)", "× empty notebook", "status"],
                "rows": rows, "verdicts": verdicts, "extra": []}
-    return section, explorers
+    medians = {key: seconds.median for key, (seconds, _) in times.items() if seconds.values}
+    return section, explorers, medians

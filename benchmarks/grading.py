@@ -95,7 +95,9 @@ def run(quick=False, repeats=3, notebook_seconds=None):
         f"Template `solutions/{template.name}` (the {chosen}); {count} submission(s), "
         f"each a copy of it. Plain run: the spliced notebook (the grader's `splice` of a submission into the "
         f"template) run by nbclient in a fresh kernel, {repeats} run(s) (median (min–max)); the "
-        "overhead ratio divides the 1-worker time per submission by each plain run. The grader runs as "
+        "overhead ratio divides the 1-worker time per submission by each plain run. The speed-up compares "
+        "one 1-worker and one 2-worker run of all submissions, back to back (each takes minutes, so they are "
+        "not repeated; other load on the machine moves it). The grader runs as "
         "`python -m course_lib.grading grade TEMPLATE SUBMISSIONS --out DIR --workers N`."
     )
     return {"title": TITLE, "text": text, "header": ["quantity", "value"], "rows": table,

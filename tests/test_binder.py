@@ -66,8 +66,12 @@ def test_index_notebook_runs_in_a_clone_without_install(tmp_path):
         "import sys, course_lib\nprint(course_lib.__file__)\nprint(sys.flags.no_site)", id="where-from"))
     manager = KernelManager(kernel_name="no-install",
                             kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernels)]))
-    NotebookClient(notebook, km=manager, timeout=120,
-                   resources={"metadata": {"path": str(clone / "notebooks")}}).execute()
+    try:
+        NotebookClient(notebook, km=manager, timeout=120,
+                       resources={"metadata": {"path": str(clone / "notebooks")}}).execute()
+    finally:  # nbclient leaves a kernel it was handed running
+        if manager.has_kernel:
+            manager.shutdown_kernel(now=True)
 
     where, no_site = notebook.cells[-1].outputs[0]["text"].split()
     assert no_site == "1"

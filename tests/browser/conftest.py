@@ -55,14 +55,17 @@ def lab(tmp_path_factory, run_id):
 def browser(lab, run_id):
     from playwright.sync_api import sync_playwright
 
-    os.environ[MARKER] = run_id  # inherited by playwright's driver and chromium
+    os.environ[MARKER] = run_id  # inherited by playwright's driver, and by chromium from the driver
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            yield browser
-            browser.close()
+        playwright = sync_playwright().start()
     finally:
-        del os.environ[MARKER]
+        del os.environ[MARKER]  # processes other tests start are not ours to account for
+    try:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+    finally:
+        playwright.stop()
 
 
 @pytest.fixture

@@ -17,11 +17,13 @@ $(STAMP): pyproject.toml
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/00_index.ipynb
 
-## Run the whole test suite: lint, exercise freshness, unit tests, all notebooks.
+## Run the whole test suite: lint, exercise freshness, unit tests, all notebooks, the grader, then the
+## real-browser tests on their own (a JupyterLab beside busy xdist workers makes their waits flaky).
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m course_lib.grading release --check
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 2 --dist loadfile --ignore=tests/browser
+	$(BIN)/python -m pytest -p no:xdist tests/browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

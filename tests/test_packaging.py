@@ -48,7 +48,7 @@ def test_readme_opens_with_the_two_commands_and_ci_runs_the_test_command():
 
 # Import names that differ from the distribution that provides them (all runtime dependencies).
 PROVIDED_BY = {"IPython": "ipykernel", "mpl_toolkits": "matplotlib", "jupyter_client": "nbclient",
-               "_pytest": "pytest", "nbconvert": "jupyterlab", "zmq": "nbclient"}
+               "_pytest": "pytest", "nbconvert": "jupyterlab", "zmq": "nbclient", "PIL": "matplotlib"}
 
 
 def imported_modules(source):

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_optim_fixed_inputs import AdamEpsInside  # the mutant the fixed-input checks also use
 
 from course_lib import optim
 
@@ -40,14 +41,6 @@ def test_matches_torch(name):
 
 def test_golden_file_separates_eps_placement():
     """The large-eps cases must be able to fail: eps inside the root gives a different path."""
-
-    class AdamEpsInside(optim.Adam):
-        def update(self, x, dx):
-            self.first_moment = self.beta1 * self.first_moment + (1 - self.beta1) * dx
-            self.second_moment = self.beta2 * self.second_moment + (1 - self.beta2) * dx * dx
-            first = self.first_moment / (1 - self.beta1**self.t)
-            second = self.second_moment / (1 - self.beta2**self.t)
-            return x - self.learning_rate * first / np.sqrt(second + self.eps)
 
     kwargs = META["cases"]["adam_eps_large"]["kwargs"]
     H, x = GOLDEN["hessian"], GOLDEN["x0"]

@@ -96,9 +96,17 @@ def main(config_path):
         _expose(config["expose"], os.path.dirname(config_path))
         for path in config["hide"]:
             _hide(path)
-        for tmp in ("/tmp", "/var/tmp", "/dev/shm"):
-            if os.path.isdir(tmp):
-                _mount("tmpfs", tmp, "tmpfs", MS_NOSUID | MS_NODEV, f"size={config['tmp_size']},mode=1777")
+        tmps = [t for t in ("/tmp", "/var/tmp", "/dev/shm") if os.path.isdir(t)]
+        # An installation under a temporary folder (a CI clone in /tmp, say) must survive the
+        # private /tmp: hold it open, cover /tmp, then bind it back at the same path.
+        held = [(path, os.open(path, os.O_PATH)) for path in config["expose"]
+                if any(path.startswith(t + os.sep) for t in tmps)]
+        for tmp in tmps:
+            _mount("tmpfs", tmp, "tmpfs", MS_NOSUID | MS_NODEV, f"size={config['tmp_size']},mode=1777")
+        for path, fd in held:
+            os.makedirs(path, 0o755, exist_ok=True)
+            _mount(f"/proc/self/fd/{fd}", path, "", MS_BIND | MS_REC)
+            os.close(fd)
         root = "/tmp"
     else:
         root = config["scratch"]

@@ -117,6 +117,9 @@ class StudentKernel:
         self.proc = self.client = self._staging = None
         self.context = zmq.Context()
         self.context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE)
+        # Unsent messages to a dead kernel are dropped: with zmq's default infinite linger, closing
+        # (or garbage-collecting) this context would wait for that kernel forever.
+        self.context.setsockopt(zmq.LINGER, 0)
 
     # -- life cycle -------------------------------------------------------------------------------
     def start(self):

@@ -13,9 +13,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## Open the course in JupyterLab (starts at the course map).
+## Open the course in JupyterLab: the whole repository, starting at the course map; extra options: make lab LAB_ARGS="--port=9999".
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/00_index.ipynb
+	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS) notebooks/00_index.ipynb
 
 ## Run the whole test suite: lint, exercise freshness, unit tests, all notebooks, the grader, then the
 ## real-browser tests on their own (a JupyterLab beside busy xdist workers makes their waits flaky).

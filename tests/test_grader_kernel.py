@@ -115,3 +115,30 @@ def test_without_sandbox_the_kernel_still_gets_a_clean_directory_and_limits(monk
             plain.execute("import os; os._exit(0)", timeout=60)
     finally:
         plain.close()
+
+
+def test_a_port_taken_before_the_kernel_binds_it_is_retried(monkeypatch):
+    """The race between picking a free port and the kernel binding it is not the student's crash."""
+    from course_lib.grading import kernel as kernels
+
+    launches = []
+    real_launch = StudentKernel._launch
+
+    def launch_with_one_stolen_port(self):
+        launches.append(1)
+        if len(launches) == 1:
+            raise KernelDied("the kernel did not start: ZMQError: Address already in use")
+        return real_launch(self)
+
+    monkeypatch.setattr(kernels.StudentKernel, "_launch", launch_with_one_stolen_port)
+    kernel = StudentKernel("hw.ipynb", b"{}", memory=1024 * 2**20).start()
+    try:
+        assert kernel.alive() and len(launches) == 2
+    finally:
+        kernel.close()
+    def launch_broken(self):
+        raise KernelDied("the kernel did not start: boom")
+
+    monkeypatch.setattr(kernels.StudentKernel, "_launch", launch_broken)
+    with pytest.raises(KernelDied, match="boom"):  # any other failure is reported at once
+        StudentKernel("hw.ipynb", b"{}", memory=1024 * 2**20).start()

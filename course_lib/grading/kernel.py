@@ -122,7 +122,19 @@ class StudentKernel:
         self.context.setsockopt(zmq.LINGER, 0)
 
     # -- life cycle -------------------------------------------------------------------------------
-    def start(self):
+    def start(self, attempts=3):
+        """Start the kernel. Its ports are picked free but bound only later by the kernel, so another
+        process can take one in between; that start is retried with new ports, never blamed on the
+        student."""
+        for attempt in range(attempts):
+            try:
+                return self._launch()
+            except KernelDied as exc:
+                if "Address already in use" not in str(exc) or attempt == attempts - 1:
+                    raise
+                self.stop()
+
+    def _launch(self):
         # Staging: root-only files the launcher reads before it covers /tmp.
         self._staging = Path(tempfile.mkdtemp())
         conn = self._staging / "connection.json"

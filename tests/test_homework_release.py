@@ -121,3 +121,20 @@ def test_ids_are_checked_in_the_file_before_nbformat_repairs_them(tmp_path, dama
     path.write_text(json.dumps(nb))
     with pytest.raises(AuthoringError, match=rf"broken\.ipynb, cell .*{words}"):
         load_assignment(path)
+
+
+def test_cli_without_the_course_environment_says_what_to_use(tmp_path):
+    """A Python without nbformat (say the system's) gets a clear message, not a traceback."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    shadow = tmp_path / "nbformat.py"
+    shadow.write_text("raise ModuleNotFoundError('stand-in for a missing package', name='nbformat')\n")
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run([sys.executable, "-m", "course_lib.grading", "release", "--check"], cwd=root,
+                            env={"PYTHONPATH": f"{tmp_path}:{root}", "PATH": "/usr/bin:/bin"},
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "nbformat is not installed" in result.stderr and ".venv/bin/python" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -9,7 +9,11 @@ import sys
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course_lib.grading", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    from course_lib.grading import grader, release
+    try:
+        from course_lib.grading import grader, release
+    except ModuleNotFoundError as exc:
+        parser.exit(2, f"{parser.prog}: {exc.name} is not installed in this Python ({sys.executable}); "
+                       "use the course's environment: .venv/bin/python (made by `make test` or `make lab`)\n")
 
     release.add_arguments(commands.add_parser("release", help="regenerate exercises/ from solutions/"))
     grader.add_arguments(commands.add_parser("grade", help="grade a folder of submissions"))

@@ -58,31 +58,25 @@ class Spread:
     def median(self):
         return float(np.median(self.values)) if self.values else float("nan")
 
-    def ratio(self, digits=2):
-        """``1.23× (1.10–1.40)``: the report's format for a ratio."""
+    def _format(self, spec, scale=1.0, suffix=""):
+        """Median (then min–max when repeated) in one format: the report's one shape for a spread."""
         if not self.values:
             return "—"
-        text = f"{self.median:.{digits}f}×"
+        text = f"{scale * self.median:{spec}}{suffix}"
         if len(self.values) > 1:
-            text += f" ({min(self.values):.{digits}f}–{max(self.values):.{digits}f})"
+            text += f" ({scale * min(self.values):{spec}}–{scale * max(self.values):{spec}})"
         return text
+
+    def ratio(self, digits=2):
+        """``1.23× (1.10–1.40)``: the report's format for a ratio."""
+        return self._format(f".{digits}f", suffix="×")
 
     def ms(self):
         """Median in milliseconds, with the spread, from values in seconds."""
-        if not self.values:
-            return "—"
-        text = f"{1e3 * self.median:.3g}"
-        if len(self.values) > 1:
-            text += f" ({1e3 * min(self.values):.3g}–{1e3 * max(self.values):.3g})"
-        return text
+        return self._format(".3g", scale=1e3)
 
     def seconds(self):
-        if not self.values:
-            return "—"
-        text = f"{self.median:.2f}"
-        if len(self.values) > 1:
-            text += f" ({min(self.values):.2f}–{max(self.values):.2f})"
-        return text
+        return self._format(".2f")
 
 
 def in_fresh_process(module, function, timeout=600, **kwargs):

@@ -74,6 +74,76 @@ def _ids(paths):
     return [p.name for p in paths]
 
 
+LECTURES = [p for p in NOTEBOOKS if p != INDEX]
+CAPTION = "*Figure:*"  # a figure's caption: the markdown cell right after it starts with this
+# A cell draws a figure when it shows a pyplot figure, renders an animation, or ends by displaying an
+# explorer; test_runs_top_to_bottom_in_a_fresh_kernel checks that every cell with an image output is one.
+DRAWS = re.compile(r"plt\.show\(\)|\.to_jshtml\(")
+SHOWS_EXPLORER = re.compile(r"\w*explorer\w*(\(.*\))?")
+
+
+def figure_cells(nb):
+    """Ids of the code cells that draw a figure."""
+    ids = []
+    for cell in nb.cells:
+        lines = [line for line in cell.source.splitlines() if line.strip() and not line.startswith("#")]
+        if cell.cell_type != "code" or not lines:
+            continue
+        if DRAWS.search(cell.source) or SHOWS_EXPLORER.fullmatch(lines[-1]):
+            ids.append(cell.id)
+    return ids
+
+
+def caption_problems(nb):
+    """What is missing around each figure: its caption cell and its alt text (``metadata.alt``)."""
+    problems = []
+    following = {cell.id: nxt for cell, nxt in zip(nb.cells, nb.cells[1:] + [None], strict=True)}
+    by_id = {cell.id: cell for cell in nb.cells}
+    for cell_id in figure_cells(nb):
+        nxt = following[cell_id]
+        if nxt is None or nxt.cell_type != "markdown" or not nxt.source.startswith(CAPTION):
+            problems.append(
+                f"cell {cell_id}: no caption (a markdown cell starting {CAPTION!r} right after it)")
+        alt = by_id[cell_id].metadata.get("alt", "")
+        if not isinstance(alt, str) or len(alt.split()) < 5:
+            problems.append(f"cell {cell_id}: no alt text (metadata 'alt', a sentence describing the image)")
+    return problems
+
+
+def test_caption_check_catches_a_bare_figure():
+    new = nbformat.v4
+    nb = new.new_notebook(cells=[new.new_code_cell("plt.plot([1, 2])\nplt.show()", id="bare"),
+                                 new.new_markdown_cell("Some prose, not a caption.", id="prose"),
+                                 new.new_code_cell("explorer", id="widget"),
+                                 new.new_code_cell("x = explorer_runs(1)", id="not-a-figure")])
+    nb.cells[2].metadata["alt"] = "Sliders above a contour plot with a gradient-descent path."
+    assert figure_cells(nb) == ["bare", "widget"]
+    assert caption_problems(nb) == [
+        f"cell bare: no caption (a markdown cell starting {CAPTION!r} right after it)",
+        "cell bare: no alt text (metadata 'alt', a sentence describing the image)",
+        f"cell widget: no caption (a markdown cell starting {CAPTION!r} right after it)"]
+    nb.cells.insert(3, new.new_markdown_cell(f"{CAPTION} the path zig-zags.", id="cap"))
+    assert caption_problems(nb)[-1].startswith("cell bare: no alt text")
+
+
+@pytest.mark.parametrize("path", LECTURES, ids=_ids(LECTURES))
+def test_every_figure_has_a_caption_and_alt_text(path):
+    nb = _read(path)
+    assert figure_cells(nb), f"{path.name} draws no figure"
+    problems = caption_problems(nb)
+    assert not problems, f"{path.name}:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("path", LECTURES, ids=_ids(LECTURES))
+def test_ends_with_references(path):
+    last = _read(path).cells[-1]
+    assert last.cell_type == "markdown" and last.source.startswith("## References"), \
+        f"{path.name} must end with a '## References' markdown cell"
+    entries = [line for line in last.source.splitlines() if line.startswith(("- ", "* "))]
+    assert entries and all(re.search(r"\b(1[89]|20)\d\d\b", e) for e in entries), \
+        f"{path.name}: every reference needs a year: {entries}"
+
+
 def test_notebooks_exist():
     assert INDEX in NOTEBOOKS, "notebooks/00_index.ipynb (the course map) is missing"
     assert len(NOTEBOOKS) >= 2
@@ -135,8 +205,12 @@ def _execute(path, monkeypatch):
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
 def test_runs_top_to_bottom_in_a_fresh_kernel(path, monkeypatch, record_property):
-    _, explorers, seconds = _execute(path, monkeypatch)
+    nb, explorers, seconds = _execute(path, monkeypatch)
     record_property("seconds", round(seconds, 2))
+    with_images = {cell.id for cell in nb.cells if cell.cell_type == "code"
+                   for out in cell.outputs if "image/png" in out.get("data", {})}
+    unlisted = with_images - set(figure_cells(nb))
+    assert not unlisted, f"{path.name}: cells {sorted(unlisted)} draw a figure figure_cells() does not see"
     assert seconds < RUN_BUDGET, f"{path.name} took {seconds:.0f} s"
     if LECTURES_WITH_EXPLORERS.match(path.name):
         assert explorers, f"{path.name} has no course_lib.widgets.Explorer"

@@ -1,7 +1,11 @@
-"""The Explorer's cached-layer rendering shows exactly what a full redraw would."""
+"""The Explorer's cached-layer rendering shows exactly what a full redraw would, and each lecture's
+explorer reports what its lecture says it shows."""
 
 import io
+import os
+from pathlib import Path
 
+import nbformat
 import numpy as np
 from PIL import Image
 
@@ -62,3 +66,42 @@ def test_updates_change_the_image_and_match_a_full_redraw():
     reference = pixels(full_render(explorer))
     assert blitted.shape == reference.shape
     assert np.abs(blitted - reference).max() <= 2  # rounding of the compositing only
+
+
+# --- the lectures' explorers, built from the notebooks' own cells ----------------------------------
+# Each test runs the cells a lecture's explorer needs (by cell id) and moves its sliders as a reader
+# would; the readout must report what the lecture says it shows. Timings are in benchmarks/explorers.py.
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+
+
+def lecture_namespace(notebook, *cell_ids):
+    """Execute the named cells of a lecture notebook (in order, in the notebooks folder) and return
+    their namespace; pyplot draws off-screen."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    cells = {cell.id: cell for cell in nbformat.read(NOTEBOOKS / notebook, as_version=4).cells}
+    missing = [cell_id for cell_id in cell_ids if cell_id not in cells]
+    assert not missing, f"{notebook} has no cells {missing}"
+    namespace = {"__name__": "__lecture__"}
+    cwd = os.getcwd()
+    try:
+        os.chdir(NOTEBOOKS)
+        for cell_id in cell_ids:
+            exec(compile(cells[cell_id].source, f"{notebook}:{cell_id}", "exec"), namespace)  # noqa: S102
+    finally:
+        os.chdir(cwd)
+    return namespace
+
+
+def test_conditioning_explorer_01():
+    explorer = lecture_namespace("01_conditioning.ipynb", "setup", "explorer")["explorer"]
+    explorer.widget()
+    assert "κ = 100, α = 0.9" in explorer.readout.value
+    explorer.set(kappa=10.0, learning_rate=2.1)
+    assert "κ = 10, α = 2.1" in explorer.readout.value and "diverged" in explorer.readout.value
+    explorer.set(learning_rate=0.5)
+    assert "loss after 60 steps" in explorer.readout.value and "diverged" not in explorer.readout.value
+    # steep factor |1 - 0.5 * 1| and shallow factor |1 - 0.5 / 10|
+    assert "|1−αλmax| = 0.5," in explorer.readout.value and "|1−αλmin| = 0.95;" in explorer.readout.value

@@ -1,0 +1,98 @@
+"""The lectures' explorers, wired up: sliders, one persistent figure, and the update that redraws it.
+
+A lecture notebook shows the experiment it teaches, a function from slider values to runs, and
+hands it to one factory here. The factory draws the initial figure, changes its artists in place on
+every slider move (``set_data``; see ``course_lib.widgets.Explorer``) and writes the readout. The
+``draw_*`` functions draw one static panel of the same picture, for the companion figures that a
+reader without a running kernel sees.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from course_lib.plots import draw_contours, draw_loss_curve, draw_path, loss_grid, positive_floor
+from course_lib.widgets import Explorer, slider
+
+
+def _grid_cache(limits, num=120):
+    """Contour grids computed once per problem and reused on every later visit of a slider value."""
+    grids = {}
+
+    def grid_of(key, problem):
+        if key not in grids:
+            grids[key] = loss_grid(problem, *limits, num=num)
+        return grids[key]
+
+    return grid_of
+
+
+# --- notebook 01: condition number and step size ------------------------------------------------
+
+CONDITIONING_LIMITS = ((-1, 1), (-1, 1))
+_conditioning_grid = _grid_cache(CONDITIONING_LIMITS)
+
+
+def _bowl_key(bowl):
+    return round(float(np.log10(bowl.eigenvalues[-1] / bowl.eigenvalues[0])), 6)
+
+
+def _conditioning_title(bowl, kappa, learning_rate, trajectory):
+    distance = np.linalg.norm(trajectory.points[-1] - bowl.minimizer)
+    verdict = (f"diverged after {trajectory.num_steps} steps" if trajectory.diverged
+               else f"|x − x*| = {distance:.2g} after {trajectory.num_steps} steps")
+    return f"κ = {kappa:.4g}, α = {learning_rate:.3g}: {verdict}"
+
+
+def draw_conditioning(ax, gd_on_bowl, kappa, learning_rate):
+    """One static panel: the bowl's contours and the GD path of ``gd_on_bowl(kappa, learning_rate)``."""
+    bowl, trajectory = gd_on_bowl(kappa, learning_rate)
+    _draw_bowl(ax, bowl, minimizer=bowl.minimizer)
+    draw_path(ax, trajectory.points, label="GD")
+    ax.set_title(_conditioning_title(bowl, kappa, learning_rate, trajectory), fontsize=9)
+
+
+def _draw_bowl(ax, bowl, minimizer=None):
+    # log-spaced levels: the narrow bowls still show nested ellipses around the minimum
+    grid = _conditioning_grid(_bowl_key(bowl), bowl)
+    return draw_contours(ax, grid, levels=np.geomspace(1e-4, 1.0, 13), log=False, minimizer=minimizer)
+
+
+def conditioning(gd_on_bowl, kappa=100.0, learning_rate=0.9):
+    """Sliders κ (log) and α over ``gd_on_bowl(kappa, learning_rate) -> (bowl, trajectory)``.
+
+    Left: the path on the bowl's contours; right: the loss per step. The readout gives both
+    per-direction factors |1 − αλ| of a bowl with λmax = 1 and λmin = 1/κ.
+    """
+    sliders = {"kappa": slider("condition number κ", kappa, 0, 3, step=0.25, log=True),
+               "learning_rate": slider("learning rate α", learning_rate, 0.05, 2.2, step=0.05)}
+    explorer = Explorer(sliders, None, figsize=(10, 4), ncols=2)
+    ax_path, ax_loss = explorer.axes
+    bowl, trajectory = gd_on_bowl(kappa, learning_rate)
+    state = {"key": _bowl_key(bowl), "contours": _draw_bowl(ax_path, bowl, minimizer=bowl.minimizer)}
+    path_line = draw_path(ax_path, trajectory.points, label="GD")
+    ax_path.legend(loc="lower right", fontsize=8)
+    loss_line = draw_loss_curve(ax_loss, positive_floor(trajectory.losses), label="GD", ylabel="loss")
+    ax_loss.set_title("loss per step")
+    ax_loss.legend()
+
+    def update(kappa, learning_rate):
+        bowl, trajectory = gd_on_bowl(kappa, learning_rate)
+        if _bowl_key(bowl) != state["key"]:  # swap in the bowl's contours
+            state["contours"].remove()
+            state["key"] = _bowl_key(bowl)
+            state["contours"] = _draw_bowl(ax_path, bowl)
+        path_line.set_data(trajectory.points[:, 0], trajectory.points[:, 1])
+        loss_line.set_data(np.arange(len(trajectory.losses)), positive_floor(trajectory.losses))
+        ax_loss.relim()
+        ax_loss.autoscale_view()
+        ax_path.set_title(_conditioning_title(bowl, kappa, learning_rate, trajectory))
+        lam_min, lam_max = bowl.eigenvalues[0], bowl.eigenvalues[-1]
+        outcome = (trajectory.message if trajectory.diverged
+                   else f"loss after {trajectory.num_steps} steps: {trajectory.losses[-1]:.3g}")
+        return (f"<b>κ = {kappa:.4g}, α = {learning_rate:.3g}</b> — steep factor |1−αλmax| = "
+                f"{abs(1 - learning_rate * lam_max):.3g}, shallow factor |1−αλmin| = "
+                f"{abs(1 - learning_rate * lam_min):.4g}; {outcome}")
+
+    explorer.update_function = update
+    return explorer

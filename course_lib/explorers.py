@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_lib.plots import draw_contours, draw_loss_curve, draw_path, loss_grid, positive_floor
+from course_lib.plots import COLORS, draw_contours, draw_loss_curve, draw_path, loss_grid, positive_floor
 from course_lib.widgets import Explorer, slider
 
 
@@ -93,6 +93,53 @@ def conditioning(gd_on_bowl, kappa=100.0, learning_rate=0.9):
         return (f"<b>κ = {kappa:.4g}, α = {learning_rate:.3g}</b> — steep factor |1−αλmax| = "
                 f"{abs(1 - learning_rate * lam_max):.3g}, shallow factor |1−αλmin| = "
                 f"{abs(1 - learning_rate * lam_min):.4g}; {outcome}")
+
+    explorer.update_function = update
+    return explorer
+
+
+# --- notebook 02: the plateau next to a saddle ----------------------------------------------------
+
+def draw_saddle_plateau(ax_path, ax_grad, saddle, gd_near_saddle, eps, learning_rate):
+    """Static panels: the GD path on the saddle's contours, and its gradient norm per step with the
+    predicted escape step. ``gd_near_saddle(eps, learning_rate) -> (trajectory, escape, predicted)``."""
+    trajectory, _, predicted = gd_near_saddle(eps, learning_rate)
+    draw_contours(ax_path, _saddle_grid(id(saddle), saddle), levels=15)
+    path = draw_path(ax_path, trajectory.points, label="GD")
+    (grad,) = ax_grad.semilogy(positive_floor(trajectory.grad_norms), color=COLORS["GD"], label="GD ‖∇f‖")
+    marker = ax_grad.axvline(predicted, color=COLORS["theory"], linestyle="--", label="predicted escape")
+    ax_grad.set_xlabel("step")
+    ax_grad.set_ylabel("gradient norm ‖∇f‖")
+    return path, grad, marker
+
+
+_saddle_grid = _grid_cache(((-1.2, 1.2), (-1.6, 1.6)))
+
+
+def saddle_plateau(saddle, gd_near_saddle, eps=1e-6, learning_rate=0.05):
+    """Sliders ε (log) and α over ``gd_near_saddle``: the path and the gradient norm's plateau."""
+    sliders = {"eps": slider("start offset ε", eps, -10, -1, step=0.5, log=True),
+               "learning_rate": slider("learning rate α", learning_rate, 0.01, 0.15, step=0.01)}
+    explorer = Explorer(sliders, None, figsize=(10, 4), ncols=2)
+    ax_path, ax_grad = explorer.axes
+    path_line, grad_line, escape_line = draw_saddle_plateau(ax_path, ax_grad, saddle, gd_near_saddle, eps,
+                                                            learning_rate)
+    ax_path.legend(loc="lower right", fontsize=8)
+    ax_grad.set_title("gradient norm per step")
+    ax_grad.minorticks_off()  # fewer tick labels to lay out on every redraw
+    ax_grad.legend(fontsize=8)
+
+    def update(eps, learning_rate):
+        trajectory, escape, predicted = gd_near_saddle(eps, learning_rate)
+        path_line.set_data(trajectory.points[:, 0], trajectory.points[:, 1])
+        grad_line.set_data(np.arange(len(trajectory.grad_norms)), positive_floor(trajectory.grad_norms))
+        escape_line.set_xdata([predicted, predicted])
+        ax_grad.relim()
+        ax_grad.autoscale_view()
+        ax_path.set_title(f"GD from (1, {eps:.0e}), α = {learning_rate:.3g}")
+        plateau = int(np.sum(trajectory.grad_norms < 1e-3))
+        return (f"<b>ε = {eps:.1e}, α = {learning_rate:.3g}</b> — GD leaves the saddle (|y| > 1) after "
+                f"<b>{escape} steps</b> (theory {predicted}); {plateau} steps with ‖∇f‖ < 10⁻³")
 
     explorer.update_function = update
     return explorer

@@ -105,3 +105,15 @@ def test_conditioning_explorer_01():
     assert "loss after 60 steps" in explorer.readout.value and "diverged" not in explorer.readout.value
     # steep factor |1 - 0.5 * 1| and shallow factor |1 - 0.5 / 10|
     assert "|1−αλmax| = 0.5," in explorer.readout.value and "|1−αλmin| = 0.95;" in explorer.readout.value
+
+
+def test_saddle_explorer_02():
+    namespace = lecture_namespace("02_minima_saddles.ipynb", "setup", "stall", "explorer")
+    explorer = namespace["explorer"]
+    explorer.widget()
+    explorer.set(eps=1e-9, learning_rate=0.1)
+    escape = namespace["gd_near_saddle"](1e-9, 0.1)[1]
+    assert "ε = 1.0e-09, α = 0.1" in explorer.readout.value
+    assert f"after <b>{escape} steps" in explorer.readout.value
+    # the escape step is the closed form ceil(ln(1/eps) / ln(1 + 2 alpha))
+    assert escape == int(np.ceil(np.log(1e9) / np.log(1.2)))

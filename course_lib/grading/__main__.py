@@ -1,4 +1,4 @@
-"""``python -m course_lib.grading {release,grade} ...``: the instructor's command line."""
+"""``python -m course_lib.grading {release,grade,publish,gradescope} ...``: the instructor's command line."""
 
 from __future__ import annotations
 
@@ -7,18 +7,29 @@ import sys
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course_lib.grading", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m course_lib.grading", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     try:
-        from course_lib.grading import grader, release
+        from course_lib.grading import grader, publish, release
     except ModuleNotFoundError as exc:
         parser.exit(2, f"{parser.prog}: {exc.name} is not installed in this Python ({sys.executable}); "
                        "use the course's environment: .venv/bin/python (made by `make test` or `make lab`)\n")
 
     release.add_arguments(commands.add_parser("release", help="regenerate exercises/ from solutions/"))
-    grader.add_arguments(commands.add_parser("grade", help="grade a folder of submissions"))
+    grader.add_arguments(commands.add_parser(
+        "grade", help="grade a folder of submissions", description=grader.HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter))
+    publish.add_arguments(commands.add_parser(
+        "publish", help="write the student edition (no solutions, no hidden checks) to a folder",
+        description=publish.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter))
     args = parser.parse_args(argv)
-    return int(args.run(args) or 0)
+    try:
+        return int(args.run(args) or 0)
+    except KeyboardInterrupt:
+        print(f"\n{parser.prog} {args.command}: interrupted; nothing graded so far is lost "
+              "(run the same command again to resume)", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -42,7 +42,11 @@ MAX_MESSAGE = 4000  # characters of one message in the gradebook
 
 @dataclass
 class Outcome:
-    """One exercise of one submission; the first problem found sets the status."""
+    """One exercise of one submission; the first problem found sets the status.
+
+    Every check call adds its own line ``[earned/points points] ...`` (``record``); a problem that
+    stops the checks (``fail``) is charged the points of the checks that did not run, so the points
+    in the messages always add up to the row's points and max_points."""
 
     exercise: str
     max_points: float
@@ -50,18 +54,43 @@ class Outcome:
     status: str | None = None
     messages: list = field(default_factory=list)
     decided: bool = False  # nothing more to run for this exercise
+    checked: float = 0.0  # points of the check calls that ran (earned or not)
+    student_errors: list = field(default_factory=list)  # (type name, message) of exceptions in checks
+    _scored: list = field(default_factory=list)  # indices of messages that carry their own points
+    _charged: list = field(default_factory=list)  # indices of fail() messages
 
     def fail(self, status, message, final=False):
         self.status = self.status or status
+        self._charged.append(len(self.messages))
         # Messages may quote the student's exception text, which can be anything and any size.
         self.messages.append(message if len(message) <= MAX_MESSAGE else message[:MAX_MESSAGE] + " ...")
         self.decided = self.decided or final
 
+    def record(self, result):
+        """One check call's ``checks.CheckResult`` (its message is never cut: it holds the inputs)."""
+        if result.status != "passed":
+            self.status = self.status or result.status
+        if result.error_type:
+            self.student_errors.append((result.error_type, result.title))
+        self._scored.append(len(self.messages))
+        self.messages.append(result.message())
+        self.points += result.earned
+        self.checked += result.points
+
     def row(self):
         status = self.status or "passed"
-        points = 0.0 if status in ZERO else round(self.points, 6)
-        return {"exercise": self.exercise, "points": points, "max_points": self.max_points,
-                "status": status, "message": "\n".join(self.messages)}
+        zero = status in ZERO  # then checks that ran before the verdict count for nothing
+        messages = {i: m for i, m in enumerate(self.messages) if not (zero and i in self._scored)}
+        unscored = self.max_points - (0.0 if zero else self.checked)
+        if unscored > 1e-9:
+            label = f"[0/{unscored:g} points] "
+            charged = [i for i in self._charged if i in messages]
+            if charged:
+                messages[charged[0]] = label + messages[charged[0]]
+            else:
+                messages[len(self.messages)] = label + "these checks did not run"
+        return {"exercise": self.exercise, "points": 0.0 if zero else round(self.points, 6),
+                "max_points": self.max_points, "status": status, "message": "\n".join(messages.values())}
 
 
 class Remote:
@@ -148,22 +177,33 @@ class NotebookGrader:
             self._run_check(cell, meta, outcome)
 
     def _run_check(self, cell, meta, outcome):
+        """Run a check cell here, each check call earning its own points (``checks.collect``).
+        An exception that stops the cell charges it the points of the calls that did not run."""
         checks.set_grading_seed(self.seed)
         namespace = _CheckNamespace(self.kernel, time.monotonic() + self.timeout)
+        filename = f"<check {cell.id}>"
+        hidden = asg.find_regions(cell.source, asg.BEGIN_HIDDEN, asg.END_HIDDEN)
         sink = io.StringIO()
-        try:
-            with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-                exec(compile(cell.source, f"<check {cell.id}>", "exec"), namespace)
-        except AssertionError as exc:
-            outcome.fail("failed", str(exc) or f"a check of {outcome.exercise} failed")
-        except checks.StudentError as exc:
-            outcome.fail("error", f"your code raised {exc}")
-        except wire.WireError as exc:
-            outcome.fail("failed", f"your function's result cannot be graded: {exc}")
-        except Exception as exc:  # the check could not even compare (e.g. a result of the wrong kind)
-            outcome.fail("failed", f"the check could not use your result ({type(exc).__name__}: {exc})")
-        else:
-            outcome.points += meta["points"]
+        stopped = None
+        with checks.collect(filename) as results:
+            try:
+                with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+                    exec(compile(cell.source, filename, "exec"), namespace)
+            except AssertionError as exc:
+                stopped = ("failed", str(exc) or f"a check of {outcome.exercise} failed")
+            except checks.StudentError as exc:
+                outcome.student_errors.append((exc.type_name, exc.message))
+                stopped = ("error", f"your code raised {exc}")
+            except wire.WireError as exc:
+                stopped = ("failed", f"your function's result cannot be graded: {exc}")
+            except Exception as exc:  # the check could not even compare (e.g. a result of the wrong kind)
+                stopped = ("failed", f"the check could not use your result ({type(exc).__name__}: {exc})")
+            finally:  # also when the kernel is lost: the calls that finished keep their points
+                for result in results:
+                    result.hidden = any(r.begin < (result.line or 0) - 1 < r.end for r in hidden)
+                    outcome.record(result)
+        if stopped:
+            outcome.fail(*stopped)
 
     def _blame(self, cell, exc):
         meta = asg.grading_metadata(cell)
@@ -375,6 +415,33 @@ def run(args) -> int:
         print(report.summary(template, records, graded=len(submissions) - skipped, skipped=skipped,
                              seconds=time.monotonic() - started))
     return 0
+
+
+HELP = """\
+Grade every submission in SUBMISSIONS against TEMPLATE (the solution notebook, never the released
+exercise) and write the results to OUT.
+
+outputs (OUT/):
+  records/<student>.json   everything known about one submission; the source of all other files
+  gradebook.csv            one row per student and exercise: points, max_points, status, message
+  scores.csv               one row per student, a column per exercise and the total
+  feedback/<student>.md    what each student gets back: points, messages and hints
+  summary.md, histogram.png  class size, mean/median/min/max, pass rate and most common failure
+  canvas.csv               with --format canvas: a Canvas gradebook import (see --canvas-roster)
+  gradescope/<student>/results.json  with --format gradescope
+  Files are readable by the group (mode 0644) so they can be shared.
+
+statuses (one per student and exercise):
+  passed     every check passed          failed     a check's assertion failed (partial credit)
+  error      the student's code raised   timeout    a cell ran longer than --timeout
+  crashed    the kernel died             missing    no answer cell for the exercise
+  tampered   solution markers edited     forbidden  the answer uses what the exercise forbids
+  unreadable not a notebook of this assignment (empty, another file, too large)
+
+resume: a re-run grades only new or changed submissions (and all of them if the template
+changed); --force regrades everyone, --only ID[,ID...] regrades some. Ctrl-C stops at once and
+loses nothing already graded.
+"""
 
 
 def add_arguments(parser):

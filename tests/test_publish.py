@@ -1,0 +1,283 @@
+"""The student edition (`python -m course_lib.grading publish`): no answers in it, and it works.
+
+The leak test computes what must not be published from the solution notebooks: every line of every
+solution region and hidden-test region. Two kinds of line are left out, and counted: lines under 12
+characters (``n = 6``, ``return r``: they identify nothing), and solution lines that the lecture
+material itself shows (lecture notebooks, ``course_lib`` outside ``grading``): the lectures teach
+these computations and each exercise forbids using the course's implementation. Hidden-test lines
+are never exempt. Every published file is searched, as bytes and, for JSON files such as notebooks,
+as the decoded strings (where quotes are escaped in the bytes).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import sysconfig
+import time
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course_lib.grading import assignment as asg
+from course_lib.grading.recorded import recorded_functions
+
+ROOT = Path(__file__).resolve().parents[1]
+SHORTEST_SECRET = 12
+INTERNALS = ("grader", "kernel", "sandbox", "splice", "release", "assignment", "report", "publish",
+             "gradescope", "__main__")
+
+
+def cli(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "course_lib.grading", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def edition(tmp_path_factory):
+    out = tmp_path_factory.mktemp("publish") / "student"
+    done = cli("publish", "--out", str(out), "--git")
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+def solution_lines():
+    """(solution-region lines, hidden-region lines) of every template, stripped."""
+    solution, hidden = set(), set()
+    for template in sorted((ROOT / "solutions").glob("*.ipynb")):
+        for cell in asg.load_assignment(template).notebook.cells:
+            if asg.grading_metadata(cell) is None:
+                continue
+            for region in asg.find_regions(cell.source):
+                solution.update(line.strip() for line in region.text.splitlines())
+            for region in asg.find_regions(cell.source, asg.BEGIN_HIDDEN, asg.END_HIDDEN):
+                hidden.update(line.strip() for line in region.text.splitlines())
+    return solution, hidden
+
+
+def lecture_text():
+    """The lecture material: every lecture notebook's cells and course_lib outside grading."""
+    texts = [cell.source for notebook in (ROOT / "notebooks").glob("*.ipynb")
+             for cell in nbformat.read(notebook, as_version=4).cells]
+    texts += [module.read_text() for module in (ROOT / "course_lib").glob("*.py")]
+    return "\n".join(texts)
+
+
+def secrets():
+    solution, hidden = solution_lines()
+    lectures = lecture_text()
+    taught = {line for line in solution if line in lectures}
+    return {line for line in (solution - taught) | hidden if len(line) >= SHORTEST_SECRET}
+
+
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _strings(item)
+
+
+def views(path: Path):
+    """The texts a file can be read as: its bytes (any encoding) and, for JSON, its strings."""
+    data = path.read_bytes()
+    texts = [data.decode("utf-8", errors="replace")]
+    try:
+        texts.append("\n".join(_strings(json.loads(data))))
+    except ValueError:
+        pass
+    return texts
+
+
+def leaks(folder: Path, secret_lines):
+    found = []
+    for path in sorted(folder.rglob("*")):
+        if ".git" in path.relative_to(folder).parts or path.is_symlink() or not path.is_file():
+            continue
+        for text in views(path):
+            found += [(str(path.relative_to(folder)), line) for line in secret_lines if line in text]
+    return sorted(set(found))
+
+
+def test_the_secret_lines_are_many_and_found_where_they_are():
+    """Controls: the detector has something to look for, finds it in the answer keys and in the
+    instructor's references module (which publish replaces), and not in the released exercises."""
+    secret_lines = secrets()
+    assert len(secret_lines) > 50
+    assert {line for _, line in leaks(ROOT / "solutions", secret_lines)} == secret_lines
+    instructor_references = [p for p, _ in leaks(ROOT / "course_lib" / "grading", secret_lines)]
+    assert "references.py" in instructor_references
+
+
+def test_no_solution_or_hidden_check_text_anywhere_in_the_edition(edition):
+    assert leaks(edition, secrets()) == []
+    for path in edition.rglob("*"):
+        if path.is_file() and ".git" not in path.parts:
+            assert asg.BEGIN_HIDDEN.encode() not in path.read_bytes(), path
+
+
+def test_the_edition_holds_no_solutions_and_no_grading_internals(edition):
+    assert not (edition / "solutions").exists()
+    grading = sorted(p.stem for p in (edition / "course_lib" / "grading").glob("*.py"))
+    assert not set(grading) & set(INTERNALS), grading
+    assert {"checks", "references"} <= set(grading)
+    # what a student opens: the course map, every lecture and every exercise
+    for folder in ("notebooks", "exercises"):
+        assert sorted(p.name for p in (edition / folder).glob("*.ipynb")) == \
+            sorted(p.name for p in (ROOT / folder).glob("*.ipynb"))
+        assert os.readlink(edition / folder / "course_lib") == "../course_lib"
+    for name in ("README.md", "Makefile", "environment.yml", "pyproject.toml"):
+        assert (edition / name).is_file()
+
+
+def test_exercises_are_the_released_ones(edition):
+    for exercise in (ROOT / "exercises").glob("*.ipynb"):
+        assert (edition / "exercises" / exercise.name).read_bytes() == exercise.read_bytes()
+
+
+def test_republishing_is_byte_identical_and_commits_nothing(edition):
+    before = {p: p.read_bytes() for p in edition.rglob("*") if p.is_file() and ".git" not in p.parts}
+    head = subprocess.run(["git", "-C", str(edition), "rev-parse", "HEAD"], capture_output=True,
+                          text=True, check=True).stdout
+    done = cli("publish", "--out", str(edition), "--git")
+    assert done.returncode == 0, done.stderr
+    assert "nothing changed" in done.stdout
+    after = {p: p.read_bytes() for p in edition.rglob("*") if p.is_file() and ".git" not in p.parts}
+    assert after == before
+    assert subprocess.run(["git", "-C", str(edition), "rev-parse", "HEAD"], capture_output=True,
+                          text=True, check=True).stdout == head
+
+
+def test_a_stale_file_goes_and_a_foreign_folder_is_refused(tmp_path, edition):
+    copy = tmp_path / "copy"
+    shutil.copytree(edition, copy, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+    (copy / "exercises" / "99_old.ipynb").write_text("{}")
+    assert cli("publish", "--out", str(copy)).returncode == 0
+    assert not (copy / "exercises" / "99_old.ipynb").exists()
+
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "thesis.tex").write_text("mine")
+    done = cli("publish", "--out", str(foreign))
+    assert done.returncode == 1 and "MANIFEST" in done.stderr
+    assert (foreign / "thesis.tex").read_text() == "mine"
+
+
+def test_recorded_references_answer_only_the_visible_inputs(edition):
+    references = recorded_functions(edition / "course_lib" / "grading" / "references.json")
+    import numpy as np
+
+    from course_lib.grading import references as instructor
+
+    hessian = np.diag([2.0, -1.0])
+    with pytest.raises(LookupError, match="visible checks"):
+        references["classify_critical_point"](hessian)
+    assert instructor.classify_critical_point(hessian) == "saddle"  # the real one would have answered
+
+
+# -- the edition from a fresh clone ---------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def clone(edition, tmp_path_factory):
+    """A fresh clone with a .venv whose third-party packages come from this environment (a .pth
+    line: no download from PyPI in the test); `make` then installs the student edition itself into
+    it with `pip install -e .` as it would for a student."""
+    target = tmp_path_factory.mktemp("clone") / "course"
+    subprocess.run(["git", "clone", "--quiet", str(edition), str(target)], check=True)
+    python = Path(sys.base_prefix) / "bin" / f"python{sys.version_info.major}.{sys.version_info.minor}"
+    subprocess.run([str(python), "-m", "venv", "--without-pip", str(target / ".venv")], check=True)
+    site = subprocess.run([str(target / ".venv" / "bin" / "python"), "-c",
+                           "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    Path(site, "course_environment.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    return target
+
+
+def make(clone, *args, **kwargs):
+    env = dict(os.environ, PIP_NO_BUILD_ISOLATION="0", **kwargs.pop("env", {}))
+    return subprocess.run(["make", "-s", *args], cwd=clone, env=env, capture_output=True, text=True,
+                          timeout=600, **kwargs)
+
+
+def solved(exercise: Path) -> nbformat.NotebookNode:
+    """The released exercise with the solution's answers written between the markers."""
+    template = asg.load_assignment(ROOT / "solutions" / exercise.name)
+    answers = {cell.id: [r.text for r in asg.find_regions(cell.source)] for cell in template.notebook.cells
+               if (asg.grading_metadata(cell) or {}).get("kind") == asg.ANSWER}
+    notebook = nbformat.read(exercise, as_version=4)
+    for cell in notebook.cells:
+        if cell.id in answers:
+            cell.source = asg.replace_regions(cell.source, answers[cell.id])
+    return notebook
+
+
+@pytest.mark.slow
+def test_self_check_in_a_fresh_clone(clone):
+    """`make check` fails a released exercise exactly in its check cells and passes every solved
+    one, with the recorded references of the clone (not this checkout's course_lib)."""
+    done = make(clone, "check", "NB=exercises/01_conditioning.ipynb")
+    assert done.returncode != 0
+    assert done.stdout.count("NotImplementedError") >= 3 and "3 failed" in done.stdout, done.stdout[-2000:]
+
+    for exercise in sorted((clone / "exercises").glob("*.ipynb")):
+        nbformat.write(solved(exercise), exercise)
+    done = make(clone, "check")
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert " passed" in done.stdout and "failed" not in done.stdout
+
+    where = subprocess.run([str(clone / ".venv" / "bin" / "python"), "-c",
+                            "import course_lib.grading.references as r; print(r.__file__)"],
+                           cwd=clone / "exercises", capture_output=True, text=True, check=True).stdout
+    assert Path(where.strip()) == clone / "exercises" / "course_lib" / "grading" / "references.py"
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_make_lab_in_a_fresh_clone_serves_lectures_and_exercises(clone, tmp_path):
+    port, token = _free_port(), "student-edition-token"
+    args = (f"--no-browser --ip=127.0.0.1 --port={port} --ServerApp.port_retries=0 "
+            f"--IdentityProvider.token={token}")
+    env = dict(os.environ, PIP_NO_BUILD_ISOLATION="0", JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
+               JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"))
+    lab = subprocess.Popen(["make", "-s", "lab", f"LAB_ARGS={args}"], cwd=clone, env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        api = f"http://127.0.0.1:{port}/api/contents"
+        deadline = time.monotonic() + 120
+        while True:
+            assert lab.poll() is None, f"make lab exited with {lab.returncode}"
+            try:
+                urllib.request.urlopen(f"{api}?token={token}&content=0", timeout=5).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "JupyterLab did not answer within 120 s"
+                time.sleep(0.5)
+        for path in ("notebooks/00_index.ipynb", "exercises/07_adam.ipynb"):
+            with urllib.request.urlopen(f"{api}/{path}?token={token}&content=0", timeout=10) as response:
+                assert response.status == 200
+        with urllib.request.urlopen(f"{api}?token={token}", timeout=10) as response:
+            names = {item["name"] for item in json.load(response)["content"]}
+        assert "solutions" not in names and {"notebooks", "exercises"} <= names
+    finally:
+        os.killpg(lab.pid, signal.SIGTERM)
+        try:
+            lab.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(lab.pid, signal.SIGKILL)
+            lab.wait()

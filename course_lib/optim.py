@@ -1,88 +1,101 @@
-"""The lecture's first-order optimizers, one short class each.
+"""The lecture's first-order optimizers, each update rule written once as a pure function.
+
+A rule has the shape the homework asks for (CS231n's and optax's: state is data, hyperparameters
+are arguments), and comes with the state it starts from::
+
+    state = momentum_init(x)
+    x_next, state_next = momentum_step(x, dx, state, learning_rate=0.01, rho=0.9)
 
 Conventions (stated once, used everywhere in the course):
 
-* ``opt.step(x, dx)`` returns the next ``x``; it never modifies ``x`` or ``dx``. It advances the
-  optimizer's own state (``velocity``, ``grad_squared``, ``first_moment``, ``second_moment``) and
-  the step counter ``t``, which is 1 during the first step. ``opt.reset()`` clears the state.
-* Every method steps *down* the gradient (the slide transcript's ``x += learning_rate * dx`` is a
-  sign typo).
-* Momentum uses the slide/PyTorch convention ``v = rho v + dx; x -= learning_rate v``. CS231n's
-  assignment stores ``v_cs = -learning_rate v`` instead; the two agree only while the learning
-  rate is constant (see ``momentum_to_cs231n``).
+* A step never modifies its arguments: it returns new arrays. Every method steps *down* the
+  gradient (the slide transcript's ``x += learning_rate * dx`` is a sign typo).
+* A state name means one quantity wherever it appears:
+  ``velocity`` is the running sum of gradients ``v = rho v + dx`` (Momentum and Nesterov; PyTorch's
+  ``momentum_buffer``); ``grad_squared`` the sum (AdaGrad) or leaky average (RMSProp) of
+  ``dx * dx``; ``first_moment`` and ``second_moment`` Adam's averages of ``dx`` and ``dx * dx``
+  before bias correction; ``t`` the number of steps taken (a step increments it first, so it is 1
+  during the first step).
+* CS231n's assignment and the slides' Nesterov form store ``-learning_rate * v`` instead of ``v``
+  (``momentum_to_cs231n``); the two agree only while the learning rate is constant.
 * ``eps`` is added *outside* the square root, as on the slides and in PyTorch (TensorFlow, JAX and
   d2l put it inside). The default ``eps=1e-7`` is the slides' value (PyTorch uses 1e-8).
+* A bad hyperparameter raises ValueError naming it.
 
-Hyperparameters may be changed between steps (``opt.learning_rate = ...``) to model a schedule.
+The classes (``Momentum(learning_rate=0.01, rho=0.9)``) are thin wrappers for the lectures: they
+keep a ``state`` and a ``hyperparameters`` dict and call the rule; change ``opt.hyperparameters``
+between steps to model a schedule. ``TABLE`` lists every optimizer with its PyTorch equivalent and
+memory passes; tests, benchmarks, plots and scripts/make_golden.py read it.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-
-def _check_positive(name, value):
-    if not (np.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    return float(value)
+from course_lib import validate
 
 
-def _check_unit_interval(name, value):
-    if not (np.isfinite(value) and 0 <= value < 1):
-        raise ValueError(f"{name} must lie in [0, 1), got {value!r}")
-    return float(value)
+def _flag(name, value):
+    if not isinstance(value, bool | np.bool_):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
 
 
-def _check_eps(value):
-    if not (np.isfinite(value) and value >= 0):
-        raise ValueError(f"eps must be a finite number >= 0, got {value!r}")
-    return float(value)
+# Each hyperparameter name has one meaning, hence one check.
+HYPERPARAMETER_CHECKS = {
+    "learning_rate": validate.positive,
+    "rho": validate.unit_interval,
+    "decay_rate": validate.unit_interval,
+    "beta1": validate.unit_interval,
+    "beta2": validate.unit_interval,
+    "eps": validate.nonnegative,
+        "bias_correction": _flag,
+}
 
 
-class Optimizer:
-    """Shared plumbing: argument checks, the step counter and reset. Subclasses write ``update``."""
+def check_hyperparameters(hyperparameters):
+    """The hyperparameters as floats (flags as bools); ValueError naming the first bad one."""
+    return {name: HYPERPARAMETER_CHECKS[name](name, value) if name in HYPERPARAMETER_CHECKS else value
+            for name, value in hyperparameters.items()}
 
-    def __init__(self, learning_rate):
-        self.learning_rate = _check_positive("learning_rate", learning_rate)
-        self.reset()
 
-    def reset(self):
-        self.t = 0
+def update_rule(rule):
+    """Give a rule the checks every step shares; the rule itself is only the update's math.
 
-    def step(self, x, dx):
+    ``x`` and ``dx`` become float arrays of one shape, ``dx`` must be finite (a non-finite gradient
+    means the run diverged) and the hyperparameters must be valid.
+    """
+
+    @functools.wraps(rule)
+    def step(x, dx, state, **hyperparameters):
         x = np.asarray(x, dtype=float)
         dx = np.asarray(dx, dtype=float)
         if dx.shape != x.shape:
             raise ValueError(f"dx must have the shape of x {x.shape}, got {dx.shape}")
         if not np.all(np.isfinite(dx)):
             raise ValueError("dx contains NaN or inf: the run has diverged (try a smaller learning_rate)")
-        self.t += 1
-        return self.update(x, dx)
+        return rule(x, dx, state, **check_hyperparameters(hyperparameters))
 
-    def update(self, x, dx):
-        raise NotImplementedError
-
-    def __repr__(self):
-        params = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters().items())
-        return f"{type(self).__name__}({params})"
-
-    def hyperparameters(self):
-        return {k: v for k, v in vars(self).items() if isinstance(v, float | bool)}
+    return step
 
 
-class SGD(Optimizer):
-    """Gradient descent:  x = x - learning_rate * dx"""
-
-    def __init__(self, learning_rate=1e-2):
-        super().__init__(learning_rate)
-
-    def update(self, x, dx):
-        return x - self.learning_rate * dx
+@update_rule
+def sgd_step(x, dx, state, *, learning_rate=1e-2):
+    """Gradient descent (no state):  x = x - learning_rate * dx"""
+    return x - learning_rate * dx, {}
 
 
-class Momentum(Optimizer):
+def sgd_init(x):
+    return {}
+
+
+@update_rule
+def momentum_step(x, dx, state, *, learning_rate=1e-2, rho=0.9):
     """SGD + momentum (slide/PyTorch convention):
 
         velocity = rho * velocity + dx
@@ -90,121 +103,224 @@ class Momentum(Optimizer):
 
     The velocity is a running sum of gradients; rho (0.9 or 0.99) acts as friction.
     """
-
-    def __init__(self, learning_rate=1e-2, rho=0.9):
-        self.rho = _check_unit_interval("rho", rho)
-        super().__init__(learning_rate)
-
-    def reset(self):
-        super().reset()
-        self.velocity = 0.0
-
-    def update(self, x, dx):
-        self.velocity = self.rho * self.velocity + dx
-        return x - self.learning_rate * self.velocity
+    velocity = rho * state["velocity"] + dx
+    return x - learning_rate * velocity, {"velocity": velocity}
 
 
-class Nesterov(Optimizer):
-    """Nesterov momentum after the change of variables x~ = x + rho v (x below is x~):
+def momentum_init(x):
+    return {"velocity": np.zeros_like(x, dtype=float)}
 
-        old_velocity = velocity
-        velocity = rho * velocity - learning_rate * dx
-        x = x - rho * old_velocity + (1 + rho) * velocity
 
-    Here ``velocity`` is in the look-ahead form's convention (it already contains the learning rate).
-    For a constant learning rate this equals PyTorch's ``SGD(momentum=rho, nesterov=True)``.
+@update_rule
+def nesterov_step(x, dx, state, *, learning_rate=1e-2, rho=0.9):
+    """Nesterov momentum after the change of variables x~ = x + rho v (x below is x~, dx the gradient there):
+
+        velocity = rho * velocity + dx                   # Momentum's velocity
+        x = x - learning_rate * (dx + rho * velocity)    # the gradient step plus the look-ahead
+
+    This is the slides' ``old_v = v; v = rho v - lr dx; x += -rho old_v + (1 + rho) v`` with their
+    velocity, which contains the learning rate, written as ``-learning_rate * velocity``: the two
+    agree while the learning rate is constant, and this form is PyTorch's
+    ``SGD(momentum=rho, nesterov=True)`` for any schedule.
     """
-
-    def __init__(self, learning_rate=1e-2, rho=0.9):
-        self.rho = _check_unit_interval("rho", rho)
-        super().__init__(learning_rate)
-
-    def reset(self):
-        super().reset()
-        self.velocity = 0.0
-
-    def update(self, x, dx):
-        old_velocity = self.velocity
-        self.velocity = self.rho * self.velocity - self.learning_rate * dx
-        return x - self.rho * old_velocity + (1 + self.rho) * self.velocity
+    velocity = rho * state["velocity"] + dx
+    return x - learning_rate * (dx + rho * velocity), {"velocity": velocity}
 
 
-class AdaGrad(Optimizer):
+nesterov_init = momentum_init
+
+
+@update_rule
+def adagrad_step(x, dx, state, *, learning_rate=1e-2, eps=1e-7):
     """AdaGrad: per-coordinate steps scaled by the history of squared gradients.
 
         grad_squared = grad_squared + dx * dx
         x = x - learning_rate * dx / (sqrt(grad_squared) + eps)
     """
-
-    def __init__(self, learning_rate=1e-2, eps=1e-7):
-        self.eps = _check_eps(eps)
-        super().__init__(learning_rate)
-
-    def reset(self):
-        super().reset()
-        self.grad_squared = 0.0
-
-    def update(self, x, dx):
-        self.grad_squared = self.grad_squared + dx * dx
-        return x - self.learning_rate * dx / (np.sqrt(self.grad_squared) + self.eps)
+    grad_squared = state["grad_squared"] + dx * dx
+    return x - learning_rate * dx / (np.sqrt(grad_squared) + eps), {"grad_squared": grad_squared}
 
 
-class RMSProp(Optimizer):
+def adagrad_init(x):
+    return {"grad_squared": np.zeros_like(x, dtype=float)}
+
+
+@update_rule
+def rmsprop_step(x, dx, state, *, learning_rate=1e-2, decay_rate=0.99, eps=1e-7):
     """RMSProp (Tieleman & Hinton, 2012): AdaGrad with a leaky average.
 
         grad_squared = decay_rate * grad_squared + (1 - decay_rate) * dx * dx
         x = x - learning_rate * dx / (sqrt(grad_squared) + eps)
     """
-
-    def __init__(self, learning_rate=1e-2, decay_rate=0.99, eps=1e-7):
-        self.decay_rate = _check_unit_interval("decay_rate", decay_rate)
-        self.eps = _check_eps(eps)
-        super().__init__(learning_rate)
-
-    def reset(self):
-        super().reset()
-        self.grad_squared = 0.0
-
-    def update(self, x, dx):
-        self.grad_squared = self.decay_rate * self.grad_squared + (1 - self.decay_rate) * dx * dx
-        return x - self.learning_rate * dx / (np.sqrt(self.grad_squared) + self.eps)
+    grad_squared = decay_rate * state["grad_squared"] + (1 - decay_rate) * dx * dx
+    return x - learning_rate * dx / (np.sqrt(grad_squared) + eps), {"grad_squared": grad_squared}
 
 
-class Adam(Optimizer):
+rmsprop_init = adagrad_init
+
+
+@update_rule
+def adam_step(x, dx, state, *, learning_rate=1e-3, beta1=0.9, beta2=0.999, eps=1e-7, bias_correction=True):
     """Adam (Kingma & Ba, 2015): momentum + RMSProp, with bias correction.
 
+        t = t + 1                                           # t = 1 on the first step
         first_moment = beta1 * first_moment + (1 - beta1) * dx
         second_moment = beta2 * second_moment + (1 - beta2) * dx * dx
-        first_unbias = first_moment / (1 - beta1 ** t)      # t = 1 on the first step
+        first_unbias = first_moment / (1 - beta1 ** t)
         second_unbias = second_moment / (1 - beta2 ** t)
         x = x - learning_rate * first_unbias / (sqrt(second_unbias) + eps)
 
     ``bias_correction=False`` is the lecture's "Adam (almost)", which uses the raw moments.
     """
+    t = state["t"] + 1
+    first_moment = beta1 * state["first_moment"] + (1 - beta1) * dx
+    second_moment = beta2 * state["second_moment"] + (1 - beta2) * dx * dx
+    first_unbias, second_unbias = first_moment, second_moment
+    if bias_correction:
+        first_unbias = first_moment / (1 - beta1**t)
+        second_unbias = second_moment / (1 - beta2**t)
+    x_next = x - learning_rate * first_unbias / (np.sqrt(second_unbias) + eps)
+    return x_next, {"first_moment": first_moment, "second_moment": second_moment, "t": t}
 
-    def __init__(self, learning_rate=1e-3, beta1=0.9, beta2=0.999, eps=1e-7, bias_correction=True):
-        self.beta1 = _check_unit_interval("beta1", beta1)
-        self.beta2 = _check_unit_interval("beta2", beta2)
-        self.eps = _check_eps(eps)
-        self.bias_correction = bool(bias_correction)
-        super().__init__(learning_rate)
+
+def adam_init(x):
+    zeros = np.zeros_like(x, dtype=float)
+    return {"first_moment": zeros, "second_moment": zeros.copy(), "t": 0}
+
+
+class Optimizer:
+    """A pure update rule with its state kept: ``x = opt.step(x, dx)``; ``opt.reset()`` starts over.
+
+    Subclasses name their ``rule`` and ``init``. Hyperparameters are the rule's keyword arguments,
+    given by name or in the rule's order (``Momentum(0.01, 0.9)``); the state is created from ``x``
+    at the first step after a reset.
+    """
+
+    rule: Callable
+    init: Callable
+
+    def __init__(self, *args, **kwargs):
+        defaults = {name: p.default for name, p in inspect.signature(self.rule).parameters.items()
+                    if p.kind is p.KEYWORD_ONLY}
+        if len(args) > len(defaults):
+            raise TypeError(f"{type(self).__name__} takes at most {len(defaults)} hyperparameters "
+                            f"({', '.join(defaults)}), got {len(args)}")
+        given = dict(zip(defaults, args, strict=False))
+        for name in kwargs:
+            if name not in defaults or name in given:
+                raise TypeError(f"{type(self).__name__}: unexpected or repeated hyperparameter {name!r}; "
+                                f"it takes {', '.join(defaults)}")
+        self.hyperparameters = {**defaults, **check_hyperparameters({**given, **kwargs})}
+        self.reset()
 
     def reset(self):
-        super().reset()
-        self.first_moment = 0.0
-        self.second_moment = 0.0
+        self.state = None
 
-    def update(self, x, dx):
-        self.first_moment = self.beta1 * self.first_moment + (1 - self.beta1) * dx
-        self.second_moment = self.beta2 * self.second_moment + (1 - self.beta2) * dx * dx
-        first, second = self.first_moment, self.second_moment
-        if self.bias_correction:
-            first = first / (1 - self.beta1**self.t)
-            second = second / (1 - self.beta2**self.t)
-        return x - self.learning_rate * first / (np.sqrt(second) + self.eps)
+    def step(self, x, dx):
+        if self.state is None:
+            self.state = self.init(np.asarray(x, dtype=float))
+        x_next, self.state = self.rule(x, dx, self.state, **self.hyperparameters)
+        return x_next
+
+    def __repr__(self):
+        params = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters.items())
+        return f"{type(self).__name__}({params})"
+
+    # TEMPORARY (remove once notebooks 04, 05, 07 use opt.state / opt.hyperparameters; see the board):
+    # the old attribute access opt.velocity, opt.learning_rate = ..., opt.hyperparameters().
+    def __getattr__(self, name):
+        for part in ("state", "hyperparameters"):
+            values = self.__dict__.get(part) or {}
+            if name in values:
+                return values[name]
+        raise AttributeError(name)
+
+    def __setattr__(self, name, value):
+        if name in (self.__dict__.get("hyperparameters") or {}):
+            self.hyperparameters[name] = value
+        else:
+            if name == "hyperparameters":
+                value = _CallableDict(value)
+            object.__setattr__(self, name, value)
 
 
-OPTIMIZERS = {cls.__name__: cls for cls in (SGD, Momentum, Nesterov, AdaGrad, RMSProp, Adam)}
+class _CallableDict(dict):  # TEMPORARY, with the block above
+    def __call__(self):
+        return self
+
+
+class SGD(Optimizer):
+    __doc__ = sgd_step.__doc__
+    rule, init = staticmethod(sgd_step), staticmethod(sgd_init)
+
+
+class Momentum(Optimizer):
+    __doc__ = momentum_step.__doc__
+    rule, init = staticmethod(momentum_step), staticmethod(momentum_init)
+
+
+class Nesterov(Optimizer):
+    __doc__ = nesterov_step.__doc__
+    rule, init = staticmethod(nesterov_step), staticmethod(nesterov_init)
+    update = staticmethod(nesterov_step)  # TEMPORARY: notebook 05 prints its source (see the board)
+
+
+class AdaGrad(Optimizer):
+    __doc__ = adagrad_step.__doc__
+    rule, init = staticmethod(adagrad_step), staticmethod(adagrad_init)
+
+
+class RMSProp(Optimizer):
+    __doc__ = rmsprop_step.__doc__
+    rule, init = staticmethod(rmsprop_step), staticmethod(rmsprop_init)
+
+
+class Adam(Optimizer):
+    __doc__ = adam_step.__doc__
+    rule, init = staticmethod(adam_step), staticmethod(adam_init)
+
+
+@dataclass(frozen=True)
+class OptimizerInfo:
+    """One row of the optimizer table. Plots style an optimizer by its ``name``."""
+
+    cls: type[Optimizer]
+    # the course's hyperparameters (all of them, by name) -> (torch.optim class name, its kwargs),
+    # or None where PyTorch has no such optimizer
+    torch: Callable[..., tuple[str, dict] | None]
+    # array reads + writes of one fused step that returns the new x: x, dx and each state array are
+    # read, the new x and each state array written (its memory-bandwidth floor)
+    passes: int
+    name: str = field(init=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "name", self.cls.__name__)
+
+    @property
+    def state_keys(self):
+        return tuple(self.cls.init(np.zeros(1)))
+
+
+def _adam_in_torch(learning_rate, beta1, beta2, eps, bias_correction=True):
+    if not bias_correction:
+        return None
+    return "Adam", {"lr": learning_rate, "betas": (beta1, beta2), "eps": eps}
+
+
+TABLE = {info.name: info for info in (
+    OptimizerInfo(SGD, lambda learning_rate: ("SGD", {"lr": learning_rate}), passes=3),
+    OptimizerInfo(Momentum, lambda learning_rate, rho: ("SGD", {"lr": learning_rate, "momentum": rho}),
+                  passes=5),
+    OptimizerInfo(Nesterov, lambda learning_rate, rho: ("SGD", {"lr": learning_rate, "momentum": rho,
+                                                                "nesterov": True}), passes=5),
+    OptimizerInfo(AdaGrad, lambda learning_rate, eps: ("Adagrad", {"lr": learning_rate, "eps": eps}),
+                  passes=5),
+    OptimizerInfo(RMSProp, lambda learning_rate, decay_rate, eps: (
+        "RMSprop", {"lr": learning_rate, "alpha": decay_rate, "eps": eps}), passes=5),
+    OptimizerInfo(Adam, _adam_in_torch, passes=7),
+)}
+
+OPTIMIZERS = {name: info.cls for name, info in TABLE.items()}
 
 
 def momentum_to_cs231n(velocity, learning_rate):
@@ -221,8 +337,6 @@ class Trajectory:
     grad_norms: np.ndarray
     diverged: bool = False
     message: str = "completed"
-    optimizer: str = ""
-    extra: dict = field(default_factory=dict)
 
     @property
     def num_steps(self):
@@ -243,8 +357,7 @@ def run(opt, problem, x0, num_steps, batch_size=None, seed=0, explode_factor=1e8
     exceeds ``explode_factor`` times its starting magnitude; its arrays then end at the last finite
     point, so a diverged run is never plotted as NaN.
     """
-    if num_steps < 0 or int(num_steps) != num_steps:
-        raise ValueError(f"num_steps must be an integer >= 0, got {num_steps!r}")
+    num_steps = validate.count("num_steps", num_steps, 0)
     if batch_size is not None:
         if not hasattr(problem, "minibatch_grad"):
             raise ValueError(f"batch_size needs a finite-sum problem; {problem!r} has no minibatches")
@@ -259,7 +372,7 @@ def run(opt, problem, x0, num_steps, batch_size=None, seed=0, explode_factor=1e8
     limit = explode_factor * max(1.0, abs(loss0))
     points, losses, grad_norms = [x], [loss0], []
     diverged, message = False, f"completed {num_steps} steps"
-    for k in range(int(num_steps)):
+    for k in range(num_steps):
         if batch_size is None:
             dx = problem.grad(x)
         else:
@@ -282,7 +395,6 @@ def run(opt, problem, x0, num_steps, batch_size=None, seed=0, explode_factor=1e8
         grad_norms=np.array(grad_norms),
         diverged=diverged,
         message=message,
-        optimizer=repr(opt),
     )
 
 
@@ -296,6 +408,6 @@ def step_ratios(opt, gradients):
     x, ratios = np.zeros(1), []
     for g in np.asarray(gradients, dtype=float):
         x_new = opt.step(x, np.array([g]))
-        ratios.append(abs(x_new[0] - x[0]) / opt.learning_rate)
+        ratios.append(abs(x_new[0] - x[0]) / opt.hyperparameters["learning_rate"])
         x = x_new
     return np.array(ratios)

@@ -85,18 +85,35 @@ def test_minibatch_runs_are_seeded_and_noisy():
     assert a.losses[-1] < a.losses[0] / 10
 
 
-def test_step_does_not_modify_its_arguments_and_reset_clears_state():
-    for cls in optim.OPTIMIZERS.values():
+@pytest.mark.parametrize("name", optim.TABLE)
+def test_rule_does_not_modify_its_arguments(name):
+    info = optim.TABLE[name]
+    x, dx = np.array([1.0, -2.0]), np.array([0.5, 0.25])
+    state = {key: value + 0.5 for key, value in info.cls.init(x).items()}  # non-zero, t too
+    copies = [x.copy(), dx.copy(), {key: np.copy(value) for key, value in state.items()}]
+    x_next, state_next = info.cls.rule(x, dx, state, learning_rate=0.1)
+    assert np.array_equal(x, copies[0]) and np.array_equal(dx, copies[1])
+    assert state.keys() == copies[2].keys() and all(np.array_equal(state[k], copies[2][k]) for k in state)
+    assert tuple(state_next) == info.state_keys and not np.array_equal(x_next, x)
+    assert all(state_next[k] is not state[k] for k in state_next if isinstance(state[k], np.ndarray))
+
+
+def test_wrapper_keeps_state_and_reset_starts_over():
+    for name, cls in optim.OPTIMIZERS.items():
         opt = cls(learning_rate=0.1)
         x, dx = np.array([1.0, -2.0]), np.array([0.5, 0.25])
-        x_copy, dx_copy = x.copy(), dx.copy()
         first = opt.step(x, dx)
-        assert np.array_equal(x, x_copy) and np.array_equal(dx, dx_copy)
-        assert opt.t == 1
+        assert tuple(opt.state) == optim.TABLE[name].state_keys
         opt.step(first, dx)
         opt.reset()
-        assert opt.t == 0
+        assert opt.state is None
         assert np.array_equal(opt.step(x, dx), first), cls.__name__
+
+
+def lowered_to_zero(opt):
+    """A schedule gone wrong: the wrapper's hyperparameters are checked at every step too."""
+    opt.hyperparameters["learning_rate"] = 0.0
+    return opt
 
 
 @pytest.mark.parametrize(
@@ -111,8 +128,12 @@ def test_step_does_not_modify_its_arguments_and_reset_clears_state():
         (lambda: optim.Adam(beta1=1.0), "beta1"),
         (lambda: optim.Adam(beta2=-0.5), "beta2"),
         (lambda: optim.AdaGrad(eps=-1e-8), "eps"),
+        (lambda: optim.Adam(bias_correction="no"), "bias_correction"),
+        (lambda: optim.momentum_step(np.zeros(2), np.ones(2), {"velocity": np.zeros(2)}, rho=1.5), "rho"),
+        (lambda: optim.sgd_step(np.zeros(2), np.ones(2), {}, learning_rate="x"), "learning_rate"),
         (lambda: optim.SGD().step(np.zeros(3), np.zeros(2)), "shape"),
         (lambda: optim.Adam().step(np.zeros(2), np.array([1.0, np.nan])), "NaN or inf"),
+        (lambda: lowered_to_zero(optim.Momentum()).step(np.zeros(2), np.ones(2)), "learning_rate"),
         (lambda: optim.run(optim.SGD(), problems.Beale(), [1.0, 1.0], 10, batch_size=4), "finite-sum"),
         (lambda: optim.run(optim.SGD(), problems.LeastSquares(), [0.0, 0.0], 10, batch_size=0), "batch_size"),
         (lambda: optim.run(optim.SGD(), problems.Beale(), [1.0, 1.0], -1), "num_steps"),

@@ -3,9 +3,10 @@
 Each one is a thin adapter around the course's own implementation (``course_lib.optim``,
 ``theory``, ``problems``, ``second_order``), so a check compares the student with the code the
 lectures teach; the exceptions compute from a definition (``minibatch_variance`` enumerates every
-minibatch). The optimizer steps are functional: ``step(x, dx, state, **hyperparameters)`` returns
-``(x_next, state_next)`` with the state named as in the lecture (``velocity``, ``grad_squared``,
-``first_moment``, ``second_moment``, and ``t``, the number of steps taken before this one).
+minibatch). The optimizer steps are ``course_lib.optim``'s pure update rules, ``step(x, dx, state,
+**hyperparameters) -> (x_next, state_next)`` with the state named as in the lecture (``velocity``,
+``grad_squared``, ``first_moment``, ``second_moment``, and ``t``, the number of steps taken before
+this one); the adapters below only fit an exercise's signature or state to them.
 """
 
 from __future__ import annotations
@@ -22,32 +23,28 @@ max_stable_learning_rate = theory.max_stable_learning_rate
 momentum_to_cs231n = optim.momentum_to_cs231n
 
 
-def _optimizer_step(cls, state_names, **fixed):
-    def step(x, dx, state, **hyperparameters):
-        opt = cls(**fixed, **hyperparameters)
-        opt.t = int(state.get("t", 0))
-        for name in state_names:
-            setattr(opt, name, np.array(state[name], dtype=float))
-        x_next = opt.step(x, dx)
-        new_state = {name: np.asarray(getattr(opt, name), dtype=float) for name in state_names}
-        if "t" in state:
-            new_state["t"] = opt.t
-        return x_next, new_state
-
-    step.__name__ = f"{cls.__name__.lower()}_step"
-    return step
-
-
 def gd_step(x, dx, learning_rate):
-    return optim.SGD(learning_rate).step(x, dx)
+    return optim.sgd_step(x, dx, {}, learning_rate=learning_rate)[0]
 
 
-momentum_step = _optimizer_step(optim.Momentum, ["velocity"])
-nesterov_step = _optimizer_step(optim.Nesterov, ["velocity"])
-adagrad_step = _optimizer_step(optim.AdaGrad, ["grad_squared"])
-rmsprop_step = _optimizer_step(optim.RMSProp, ["grad_squared"])
-adam_almost_step = _optimizer_step(optim.Adam, ["first_moment", "second_moment"], bias_correction=False)
-adam_step = _optimizer_step(optim.Adam, ["first_moment", "second_moment"])
+momentum_step = optim.momentum_step
+adagrad_step = optim.adagrad_step
+rmsprop_step = optim.rmsprop_step
+adam_step = optim.adam_step
+
+
+def adam_almost_step(x, dx, state, **hyperparameters):
+    """The exercise's state has no step count: bias_correction=False never reads it."""
+    x_next, state_next = optim.adam_step(x, dx, {**state, "t": 0}, bias_correction=False, **hyperparameters)
+    return x_next, {key: state_next[key] for key in state}
+
+
+def nesterov_step(x, dx, state, learning_rate, rho):
+    """The exercise uses the slides' velocity, -learning_rate times the course's (``momentum_to_cs231n``)."""
+    velocity = np.asarray(state["velocity"], dtype=float) / -learning_rate
+    x_next, state_next = optim.nesterov_step(x, dx, {"velocity": velocity},
+                                             learning_rate=learning_rate, rho=rho)
+    return x_next, {"velocity": optim.momentum_to_cs231n(state_next["velocity"], learning_rate)}
 
 
 def classify_critical_point(hessian, tol=1e-8):

@@ -2,13 +2,15 @@
 
 Checks that every lecture notebook has a page, in lecture order; that every figure the executed
 notebook produced is on its page (as a data URI or a file that exists); that no page shows an error;
-that math and saved widget state are there; and that no page loads anything from the internet
-(MathJax and the widget manager are vendored). One browser check opens an explorer's page with the
-network blocked and sees the sliders and the math render.
+that math and saved widget state are there; that no page shows a `$` or raw TeX outside its math
+(what a reader sees when MyST does not parse a formula); and that no page loads anything from the
+internet (MathJax and the widget manager are vendored). One browser check opens an explorer's page
+with the network blocked and sees the sliders and the math render.
 """
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +25,34 @@ NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
 
 pytestmark = pytest.mark.slow
+
+# What a formula that MyST failed to parse leaves in a page's text: a dollar sign, a TeX command
+# (\\frac, \\lambda), a braced super- or subscript (^{, _{), or MathJax's \\( \\[ delimiters.
+RAW_TEX = re.compile(r"\$|\\[A-Za-z]+|\\[()\[\]]|[\^_]\{")
+# Elements whose text a reader does not see as prose: MathJax's input and output, scripts, and code
+# (a code cell may rightly print "$x_1$" or a LaTeX label).
+NOT_PROSE = "script, style, noscript, template, .math, mjx-container, pre, code, .cell_input"
+
+
+def raw_tex_in_visible_text(html):
+    """Every piece of raw TeX in a page's visible text, each with some context (empty = clean)."""
+    soup = BeautifulSoup(html, "html.parser")
+    body = soup.body or soup  # a redirect page has no <body>
+    for element in body.select(NOT_PROSE):
+        element.decompose()
+    text = " ".join(body.get_text(" ").split())
+    return [text[max(0, m.start() - 40):m.end() + 40] for m in RAW_TEX.finditer(text)]
+
+
+def test_raw_tex_check_finds_unparsed_math_and_passes_rendered_math():
+    rendered = ('<body><p>a bowl <span class="math notranslate nohighlight">\\(\\lambda_{\\max}\\)</span></p>'
+                '<div class="math notranslate nohighlight">\\[\\frac{1}{2}\\]</div>'
+                '<pre>plt.xlabel("$x_1$")</pre><script>var a = "$";</script></body>')
+    assert raw_tex_in_visible_text(rendered) == []
+    # What MyST makes of $$ directly under a line of text: emphasis and stray dollars.
+    for garbled in ('<body><p>a bowl\n$<em>H</em> \\lambda_i$</p></body>', "<body><p>costs 5 $</p></body>",
+                    "<body><p>x^{2} grows</p></body>", "<body><h2>Rate \\(\\kappa\\)</h2></body>"):
+        assert raw_tex_in_visible_text(garbled), garbled
 
 
 @pytest.fixture(scope="module")
@@ -136,3 +166,12 @@ def test_explorer_page_renders_offline_in_chromium(site):
             browser.close()
     assert left_the_site == []
     assert [u for u in failed if u.startswith("file://")] == []
+
+
+def test_no_page_shows_a_dollar_or_raw_tex_outside_its_math(site):
+    pages = sorted((site / "_build" / "html").glob("*.html"))
+    assert len(pages) > len(NOTEBOOKS)
+    garbled = {p.name: hits for p in pages
+               if (hits := raw_tex_in_visible_text(p.read_text(encoding="utf-8")))}
+    assert garbled == {}, "math MyST did not parse, as a reader sees it:\n" + "\n".join(
+        f"{name} ({len(hits)}): {hits[:3]}" for name, hits in garbled.items())

@@ -12,25 +12,21 @@ from __future__ import annotations
 import numpy as np
 
 from course_lib.plots import COLORS, draw_contours, draw_loss_curve, draw_path, loss_grid, positive_floor
-from course_lib.widgets import Explorer, slider
+from course_lib.widgets import Explorer, choice_slider, slider
+
+_GRIDS = {}
 
 
-def _grid_cache(limits, num=120):
-    """Contour grids computed once per problem and reused on every later visit of a slider value."""
-    grids = {}
-
-    def grid_of(key, problem):
-        if key not in grids:
-            grids[key] = loss_grid(problem, *limits, num=num)
-        return grids[key]
-
-    return grid_of
+def _grid(key, problem, limits, num=120):
+    """A contour grid computed once per (key, limits) and reused on every later slider move."""
+    if (key, limits) not in _GRIDS:
+        _GRIDS[key, limits] = loss_grid(problem, *limits, num=num)
+    return _GRIDS[key, limits]
 
 
 # --- notebook 01: condition number and step size ------------------------------------------------
 
 CONDITIONING_LIMITS = ((-1, 1), (-1, 1))
-_conditioning_grid = _grid_cache(CONDITIONING_LIMITS)
 
 
 def _bowl_key(bowl):
@@ -54,7 +50,7 @@ def draw_conditioning(ax, gd_on_bowl, kappa, learning_rate):
 
 def _draw_bowl(ax, bowl, minimizer=None):
     # log-spaced levels: the narrow bowls still show nested ellipses around the minimum
-    grid = _conditioning_grid(_bowl_key(bowl), bowl)
+    grid = _grid(("bowl", _bowl_key(bowl)), bowl, CONDITIONING_LIMITS)
     return draw_contours(ax, grid, levels=np.geomspace(1e-4, 1.0, 13), log=False, minimizer=minimizer)
 
 
@@ -104,16 +100,13 @@ def draw_saddle_plateau(ax_path, ax_grad, saddle, gd_near_saddle, eps, learning_
     """Static panels: the GD path on the saddle's contours, and its gradient norm per step with the
     predicted escape step. ``gd_near_saddle(eps, learning_rate) -> (trajectory, escape, predicted)``."""
     trajectory, _, predicted = gd_near_saddle(eps, learning_rate)
-    draw_contours(ax_path, _saddle_grid(id(saddle), saddle), levels=15)
+    draw_contours(ax_path, _grid(id(saddle), saddle, ((-1.2, 1.2), (-1.6, 1.6))), levels=15)
     path = draw_path(ax_path, trajectory.points, label="GD")
     (grad,) = ax_grad.semilogy(positive_floor(trajectory.grad_norms), color=COLORS["GD"], label="GD ‖∇f‖")
     marker = ax_grad.axvline(predicted, color=COLORS["theory"], linestyle="--", label="predicted escape")
     ax_grad.set_xlabel("step")
     ax_grad.set_ylabel("gradient norm ‖∇f‖")
     return path, grad, marker
-
-
-_saddle_grid = _grid_cache(((-1.2, 1.2), (-1.6, 1.6)))
 
 
 def saddle_plateau(saddle, gd_near_saddle, eps=1e-6, learning_rate=0.05):
@@ -140,6 +133,58 @@ def saddle_plateau(saddle, gd_near_saddle, eps=1e-6, learning_rate=0.05):
         plateau = int(np.sum(trajectory.grad_norms < 1e-3))
         return (f"<b>ε = {eps:.1e}, α = {learning_rate:.3g}</b> — GD leaves the saddle (|y| > 1) after "
                 f"<b>{escape} steps</b> (theory {predicted}); {plateau} steps with ‖∇f‖ < 10⁻³")
+
+    explorer.update_function = update
+    return explorer
+
+
+# --- notebook 03: batch size and learning rate ------------------------------------------------------
+
+def _excess(problem, trajectory):
+    return positive_floor(trajectory.losses - problem.min_loss, 1e-12)
+
+
+def draw_minibatch(ax_path, ax_loss, problem, sgd_run, batch_size, learning_rate):
+    """Static panels: the SGD path on the loss contours, and its excess loss with the predicted floor.
+    ``sgd_run(batch_size, learning_rate) -> (trajectory, predicted_floor)``."""
+    trajectory, floor = sgd_run(batch_size, learning_rate)
+    center = problem.minimizer
+    limits = ((center[0] - 3.5, center[0] + 3.5), (center[1] - 3.5, center[1] + 3.5))
+    draw_contours(ax_path, _grid(id(problem), problem, limits), levels=15, minimizer=center)
+    path = draw_path(ax_path, trajectory.points, label="SGD")
+    loss = draw_loss_curve(ax_loss, _excess(problem, trajectory), label="SGD")
+    floor_line = ax_loss.axhline(max(floor, 1e-12), color=COLORS["theory"], linestyle="--",
+                                 label="predicted floor")
+    return path, loss, floor_line
+
+
+def minibatch(problem, sgd_run, batch_sizes, batch_size=8, learning_rate=0.2):
+    """Sliders B (over ``batch_sizes``) and α over ``sgd_run``: the SGD path and its excess loss."""
+    sliders = {"batch_size": choice_slider("batch size B", batch_sizes, batch_size),
+               "learning_rate": slider("learning rate α", learning_rate, 0.02, 0.5, step=0.02)}
+    explorer = Explorer(sliders, None, figsize=(10, 4), ncols=2)
+    ax_path, ax_loss = explorer.axes
+    path_line, loss_line, floor_line = draw_minibatch(ax_path, ax_loss, problem, sgd_run, batch_size,
+                                                      learning_rate)
+    ax_path.legend(loc="lower right", fontsize=8)
+    ax_loss.set_title("excess loss per step")
+    ax_loss.legend(fontsize=8)
+
+    def update(batch_size, learning_rate):
+        trajectory, floor = sgd_run(batch_size, learning_rate)
+        path_line.set_data(trajectory.points[:, 0], trajectory.points[:, 1])
+        loss_line.set_data(np.arange(len(trajectory.losses)), _excess(problem, trajectory))
+        floor_line.set_ydata([max(floor, 1e-12)] * 2)
+        ax_loss.relim()
+        ax_loss.autoscale_view()
+        ax_path.set_title(f"SGD, B = {batch_size}, α = {learning_rate:.3g}")
+        tail = len(trajectory.losses) // 2
+        reached = np.mean(trajectory.losses[tail:] - problem.min_loss)
+        last = len(trajectory.losses) - tail
+        return (f"<b>B = {batch_size}, α = {learning_rate:.3g}</b> — noise scale α/B = "
+                f"{learning_rate / batch_size:.3g}; mean excess loss over the last {last} steps "
+                f"{reached:.3g} (predicted floor {floor:.3g}); "
+                f"{trajectory.num_steps * batch_size} examples processed")
 
     explorer.update_function = update
     return explorer

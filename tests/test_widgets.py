@@ -117,3 +117,16 @@ def test_saddle_explorer_02():
     assert f"after <b>{escape} steps" in explorer.readout.value
     # the escape step is the closed form ceil(ln(1/eps) / ln(1 + 2 alpha))
     assert escape == int(np.ceil(np.log(1e9) / np.log(1.2)))
+
+
+def test_minibatch_explorer_03():
+    namespace = lecture_namespace("03_minibatch_noise.ipynb", "setup", "finite-sum", "floor", "explorer")
+    explorer = namespace["explorer"]
+    explorer.widget()
+    explorer.set(batch_size=1)
+    assert "B = 1, α = 0.2" in explorer.readout.value and "noise scale α/B = 0.2;" in explorer.readout.value
+    explorer.set(batch_size=256)
+    readout = explorer.readout.value
+    assert "B = 256, α = 0.2" in readout and "76800 examples processed" in readout  # 300 steps of 256
+    floor = namespace["predicted_floor"](0.2, 256)
+    assert f"predicted floor {floor:.3g})" in explorer.readout.value

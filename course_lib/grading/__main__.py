@@ -27,8 +27,9 @@ def main(argv=None) -> int:
     try:
         return int(args.run(args) or 0)
     except KeyboardInterrupt:
-        print(f"\n{parser.prog} {args.command}: interrupted; nothing graded so far is lost "
-              "(run the same command again to resume)", file=sys.stderr)
+        resume = "; the submissions graded so far are kept, run the same command to grade the rest"
+        print(f"\n{parser.prog} {args.command}: interrupted{resume if args.command == 'grade' else ''}",
+              file=sys.stderr)
         return 130
 
 

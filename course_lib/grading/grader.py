@@ -348,10 +348,23 @@ def run(args) -> int:
     from tqdm import tqdm
 
     template_path, folder, out = Path(args.template), Path(args.submissions), Path(args.out)
+    if _is_released_exercise(template_path):
+        print(f"error: template: {template_path} is the released exercise (its answers are the stubs "
+              f"students start from); pass the solution notebook, e.g. solutions/{template_path.name}",
+              file=sys.stderr)
+        return 2
     try:
         template = asg.load_assignment(template_path)
     except asg.AuthoringError as exc:
         print(f"error: template: {exc}", file=sys.stderr)
+        return 2
+    unknown_formats = [name for name in args.formats or () if name not in report.FORMATS]
+    if unknown_formats:
+        print(f"error: --format {', '.join(unknown_formats)}: unknown; choose from "
+              f"{', '.join(report.FORMATS)}", file=sys.stderr)
+        return 2
+    if args.canvas_roster and not Path(args.canvas_roster).is_file():
+        print(f"error: --canvas-roster {args.canvas_roster}: no such file", file=sys.stderr)
         return 2
     if not folder.is_dir():
         print(f"error: submissions: {folder} is not a folder", file=sys.stderr)
@@ -363,12 +376,20 @@ def run(args) -> int:
     records_dir = out / "records"
     records_dir.mkdir(parents=True, exist_ok=True)
     submissions = find_submissions(folder, template_path.name, exclude=[out, template_path])
+    only = {s.strip() for s in (args.only or "").split(",") if s.strip()}
+    if only - set(submissions):
+        print(f"error: --only: no submission for {', '.join(sorted(only - set(submissions)))} in {folder}",
+              file=sys.stderr)
+        return 2
     template_sha = _sha256(template_path)
     hide = _hidden_paths(template_path, folder, out)
     pending, skipped = deque(), 0
     for student, path in submissions.items():
         record = report.load_record(records_dir / f"{student}.json")
-        if (not args.force and record and record.get("template_sha256") == template_sha
+        if only and student not in only:  # not asked for: its record (if any) stays in the gradebook
+            skipped += 1
+            continue
+        if (not args.force and not only and record and record.get("template_sha256") == template_sha
                 and record.get("sha256") == hashlib.sha256(path.read_bytes()).hexdigest()):
             skipped += 1
             continue
@@ -390,6 +411,7 @@ def run(args) -> int:
                     job = pending.popleft()
                     Path(job["record"] + ".error").unlink(missing_ok=True)
                     running[job["student"]] = (_launch(job), time.monotonic(), job)
+                _name_the_wait(bar, running)
                 for student, (process, t0, job) in list(running.items()):
                     overdue = time.monotonic() - t0 > hard_limit
                     if process.is_alive() and not overdue:
@@ -409,12 +431,49 @@ def run(args) -> int:
             for process, _, _ in running.values():
                 if process.is_alive():
                     os.killpg(process.pid, signal.SIGKILL)
-    records = {student: report.load_record(records_dir / f"{student}.json") for student in submissions}
-    report.write_reports(template, records, out, gradescope_files=args.gradescope)
+    results = report.load_results(template, records_dir, submissions, canvas_roster=args.canvas_roster,
+                                  canvas_column=args.canvas_column)
+    formats = args.formats or report.DEFAULT_FORMATS
+    try:
+        report.write_reports(results, [*formats, *(["gradescope"] if args.gradescope else [])])
+    except ValueError as exc:  # a roster that is not a Canvas export
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if not args.quiet:
-        print(report.summary(template, records, graded=len(submissions) - skipped, skipped=skipped,
+        print(report.summary(results, graded=len(submissions) - skipped, skipped=skipped,
                              seconds=time.monotonic() - started))
     return 0
+
+
+WAIT_NAMED_AFTER = 10.0  # seconds a submission runs before the progress bar names it
+
+
+def _name_the_wait(bar, running):
+    """Show on the progress bar the submission that has been running longest, once it runs long."""
+    if not running:
+        return
+    student, (_, started, _) = min(running.items(), key=lambda item: item[1][1])
+    waited = time.monotonic() - started
+    text = f"waiting on {student} ({waited:.0f} s)" if waited >= WAIT_NAMED_AFTER else ""
+    if text != (getattr(bar, "postfix", None) or ""):
+        bar.set_postfix_str(text)
+
+
+def _is_released_exercise(path) -> bool:
+    """Every answer in the notebook is the stub ``release`` writes: the students' starting point.
+    Read before validation, which a released exercise may fail (its hidden checks are gone)."""
+    import nbformat
+
+    from course_lib.grading.release import stub
+
+    try:
+        cells = nbformat.read(path, as_version=4).cells
+        regions = [(region.text.strip(), meta.get("hint")) for cell in cells
+                   if (meta := asg.grading_metadata(cell)) and meta.get("kind") == asg.ANSWER
+                   for region in asg.find_regions(cell.source)]
+    except Exception:  # unreadable or malformed: load_assignment says what is wrong
+        return False
+    return bool(regions) and all(text == stub(hint) for text, hint in regions)
 
 
 HELP = """\
@@ -455,7 +514,18 @@ def add_arguments(parser):
     parser.add_argument("--max-size", type=float, default=MAX_BYTES / 2**20,
                         help="largest submission file in MB (default 100)")
     parser.add_argument("--force", action="store_true", help="regrade submissions that were already graded")
-    parser.add_argument("--gradescope", action="store_true", help="also write Gradescope results.json files")
+    parser.add_argument("--only", metavar="ID[,ID...]",
+                        help="regrade only these students; the gradebook keeps everyone else")
+    parser.add_argument("--format", dest="formats", action="append", metavar="NAME",
+                        help="an output to write (repeatable): csv, scores, feedback, summary, canvas, "
+                             "gradescope; default: csv, scores, feedback and summary")
+    parser.add_argument("--canvas-roster", metavar="CSV",
+                        help="your Canvas gradebook export: maps student ids (SIS Login ID, SIS User ID, "
+                             "ID or name) to Canvas rows for --format canvas")
+    parser.add_argument("--canvas-column", metavar="NAME",
+                        help="the Canvas assignment column, e.g. 'Homework 7 (123456)' (default: the roster "
+                             "column named after the template, else the template's name)")
+    parser.add_argument("--gradescope", action="store_true", help="same as --format gradescope (added)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     parser.set_defaults(run=run)
 

@@ -1,11 +1,19 @@
-"""What the batch grader writes, all atomically (a temporary file renamed into place):
+"""What the batch grader writes, all atomically (a temporary file renamed into place), mode 0644.
 
-* ``records/<student>.json``: everything known about one submission (rows, hashes, seed, timing);
-  the other files are regenerated from these, so an interrupted run loses nothing.
-* ``gradebook.csv``: one row per (student, exercise): points, max_points, status, message.
-* ``feedback/<student>.md``: points and messages per exercise (messages never quote check source).
-* with ``--gradescope``: ``gradescope/<student>/results.json`` (and ``results.json`` when the folder
-  held a single submission, which is how Gradescope runs an autograder).
+``records/<student>.json`` holds everything known about one submission (rows, hashes, seed,
+timing); every other file is an *output format* regenerated from the records, so an interrupted
+run loses nothing. A format is one function registered with ``@output_format(name)`` that takes a
+``Results`` (typed ``Record``s and ``Row``s) and writes its files; ``grade --format NAME`` picks
+formats (repeatable; ``DEFAULT_FORMATS`` without it):
+
+* ``csv``: ``gradebook.csv``, one row per (student, exercise): points, max_points, status, message.
+* ``scores``: ``scores.csv``, one row per student, one column per exercise, the total.
+* ``feedback``: ``feedback/<student>.md``: points and messages per exercise (never check source).
+* ``summary``: ``summary.md`` (also printed) and ``histogram.png``: class size, mean/median/min/max,
+  pass rate and most common failure per exercise.
+* ``canvas``: ``canvas.csv`` in Canvas's gradebook import format, from the instructor's export.
+* ``gradescope``: ``gradescope/<student>/results.json`` in Gradescope's autograder format (and
+  ``results.json`` when there is a single submission, as on Gradescope).
 """
 
 from __future__ import annotations
@@ -15,20 +23,108 @@ import io
 import json
 import os
 import re
+import statistics
 import tempfile
 from collections import Counter
+from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 FIELDS = ("student", "exercise", "points", "max_points", "status", "message")
+MODE = 0o644  # gradebooks and feedback are shared with TAs: readable by group and others
+CANVAS_LEADING = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
+POINTS_POSSIBLE = "Points Possible"  # the second row of a Canvas export
 
 
-def write_atomic(path, text: str):
+class Status(StrEnum):
+    """The verdict on one exercise of one submission."""
+
+    PASSED = "passed"  # every check passed
+    FAILED = "failed"  # a check's assertion failed (each passing check cell keeps its points)
+    ERROR = "error"  # the student's code raised
+    TIMEOUT = "timeout"  # a cell ran longer than the limit
+    CRASHED = "crashed"  # the kernel died
+    MISSING = "missing"  # no answer cell for this exercise
+    TAMPERED = "tampered"  # the solution markers were edited
+    FORBIDDEN = "forbidden"  # the answer uses what the exercise forbids
+    UNREADABLE = "unreadable"  # not a notebook of this assignment
+
+
+@dataclass(frozen=True)
+class Row:
+    exercise: str
+    points: float
+    max_points: float
+    status: Status
+    message: str = ""
+
+    @classmethod
+    def from_json(cls, data):
+        return cls(data["exercise"], float(data["points"]), float(data["max_points"]), Status(data["status"]),
+                   data.get("message") or "")
+
+
+@dataclass
+class Record:
+    """One graded submission, as read from ``records/<student>.json``."""
+
+    student: str
+    rows: list[Row]
+    seconds: float | None = None
+    sandbox: bool | None = None
+    data: dict = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, student, data):
+        rows = [Row.from_json(r) for r in data["rows"]]
+        return cls(student, rows, data.get("seconds"), data.get("sandbox"), data)
+
+    @property
+    def score(self) -> float:
+        return sum(row.points for row in self.rows)
+
+    def statuses(self) -> set[Status]:
+        return {row.status for row in self.rows}
+
+
+@dataclass
+class Results:
+    """What every output format is given: the template, the records by student and the options."""
+
+    template: object  # assignment.Assignment
+    records: dict[str, Record]
+    out: Path
+    canvas_roster: Path | None = None
+    canvas_column: str | None = None
+    notes: list[str] = field(default_factory=list)  # warnings a format wants the instructor to see
+
+    @property
+    def exercises(self) -> list[str]:
+        return list(self.template.exercises)
+
+
+FORMATS: dict = {}
+DEFAULT_FORMATS = ("csv", "scores", "feedback", "summary")
+
+
+def output_format(name):
+    """Register ``function(results)`` as the output format ``name`` (``grade --format name``)."""
+    def register(function):
+        FORMATS[name] = function
+        return function
+    return register
+
+
+# -- files ----------------------------------------------------------------------------------------
+
+def write_atomic(path, text: str | bytes):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
+        os.fchmod(fd, MODE)  # mkstemp makes 0600 files
+        with os.fdopen(fd, "wb") as f:
+            f.write(text.encode("utf-8") if isinstance(text, str) else text)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -57,18 +153,39 @@ def grader_failure(template, job, reason):
     return {"student": job["student"], "file": job["submission"], "rows": rows, "sha256": None}
 
 
-def _score(record):
-    return sum(row["points"] for row in record["rows"])
-
-
-def gradebook(records) -> str:
+def _csv(header, rows) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, FIELDS, lineterminator="\n")
-    writer.writeheader()
-    for student, record in sorted(records.items()):
-        for row in record["rows"]:
-            writer.writerow({"student": student, **{k: row[k] for k in FIELDS[1:]}})
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
     return out.getvalue()
+
+
+# -- formats --------------------------------------------------------------------------------------
+
+@output_format("csv")
+def write_gradebook(results):
+    rows = [(student, row.exercise, row.points, row.max_points, row.status.value, row.message)
+            for student, record in sorted(results.records.items()) for row in record.rows]
+    write_atomic(results.out / "gradebook.csv", _csv(FIELDS, rows))
+
+
+@output_format("scores")
+def write_scores(results):
+    exercises = results.exercises
+    rows = []
+    for student, record in sorted(results.records.items()):
+        points = {row.exercise: row.points for row in record.rows}
+        rows.append([student, *(f"{points.get(e, 0.0):g}" for e in exercises), f"{record.score:g}"])
+    maximum = ["max_points", *(f"{results.template.exercises[e].points:g}" for e in exercises),
+               f"{results.template.points:g}"]
+    write_atomic(results.out / "scores.csv", _csv(["student", *exercises, "total"], [maximum, *rows]))
+
+
+@output_format("feedback")
+def write_feedback(results):
+    for student, record in results.records.items():
+        write_atomic(results.out / "feedback" / f"{student}.md", feedback(results.template, student, record))
 
 
 def _fenced(text):
@@ -78,56 +195,204 @@ def _fenced(text):
     return f"{fence}\n{text}\n{fence}"
 
 
-def feedback(template, student, record) -> str:
+def feedback(template, student, record: Record) -> str:
     lines = [f"# {template.name}: feedback for {student}", "",
-             f"**Score: {_score(record):g} / {template.points:g}**", "",
+             f"**Score: {record.score:g} / {template.points:g}**", "",
              "| exercise | points | status |", "|---|---|---|"]
-    lines += [f"| {row['exercise']} | {row['points']:g} / {row['max_points']:g} | {row['status']} |"
-              for row in record["rows"]]
-    for row in record["rows"]:
-        lines += ["", f"## {row['exercise']}: {row['points']:g} / {row['max_points']:g} ({row['status']})"]
-        hint = template.exercises[row["exercise"]].hint if row["exercise"] in template.exercises else ""
-        if row["message"]:
-            lines += ["", _fenced(row["message"])]
-        if row["status"] != "passed" and hint:
+    lines += [f"| {row.exercise} | {row.points:g} / {row.max_points:g} | {row.status} |"
+              for row in record.rows]
+    for row in record.rows:
+        lines += ["", f"## {row.exercise}: {row.points:g} / {row.max_points:g} ({row.status})"]
+        hint = template.exercises[row.exercise].hint if row.exercise in template.exercises else ""
+        if row.message:
+            lines += ["", _fenced(row.message)]
+        if row.status != Status.PASSED and hint:
             lines += ["", f"Hint: {hint}"]
     return "\n".join(lines) + "\n"
 
 
-def gradescope(record) -> str:
-    tests = [{"name": row["exercise"], "score": row["points"], "max_score": row["max_points"],
-              "status": "passed" if row["status"] == "passed" else "failed",
-              "output": f"{row['status']}: {row['message']}" if row["message"] else row["status"]}
-             for row in record["rows"]]
-    return json.dumps({"score": _score(record), "tests": tests}, indent=1)
+# Gradescope's results.json (https://gradescope-autograders.readthedocs.io/en/latest/specs/):
+# a check that failed inside a hidden region keeps its details until grades are published.
+HIDDEN_LABEL = "(hidden check)"
+CHECK_LINE = re.compile(r"^\[([\d.]+)/([\d.]+) points\]")
 
 
-def write_reports(template, records, out, gradescope_files=False):
-    out = Path(out)
-    records = {student: record for student, record in records.items() if record is not None}
-    write_atomic(out / "gradebook.csv", gradebook(records))
-    for student, record in records.items():
-        write_atomic(out / "feedback" / f"{student}.md", feedback(template, student, record))
-        if gradescope_files:
-            write_atomic(out / "gradescope" / student / "results.json", gradescope(record))
-    if gradescope_files and len(records) == 1:
-        write_atomic(out / "results.json", gradescope(next(iter(records.values()))))
+def _check_blocks(message):
+    """A row's message cut into one block per check call (each starts with ``[a/b points]``)."""
+    blocks = []
+    for line in message.splitlines():
+        if CHECK_LINE.match(line) or not blocks:
+            blocks.append([line])
+        else:
+            blocks[-1].append(line)
+    return ["\n".join(block) for block in blocks]
 
 
-def summary(template, records, graded, skipped, seconds) -> str:
-    records = [r for r in records.values() if r is not None]
+def _failed_hidden(block):
+    first = block.splitlines()[0]
+    match = CHECK_LINE.match(first)
+    return HIDDEN_LABEL in first and match is not None and float(match.group(1)) < float(match.group(2))
+
+
+def gradescope_results(template, record: Record) -> dict:
+    """One visible test per exercise (its score, status and the messages of its visible checks);
+    a failed hidden check shows only its title there, its details go to a test of 0 points that
+    students see once grades are published."""
+    tests = []
+    for row in record.rows:
+        blocks = _check_blocks(row.message) if row.message else []
+        hidden = [b for b in blocks if _failed_hidden(b)]
+        shown = [b.splitlines()[0] + " (details when grades are published)" if b in hidden else b
+                 for b in blocks]
+        tests.append({"name": row.exercise, "score": row.points, "max_score": row.max_points,
+                      "status": "passed" if row.status == Status.PASSED else "failed",
+                      "output": f"**{row.status}**" + "".join(f"\n\n{_fenced(b)}" for b in shown),
+                      "output_format": "md", "visibility": "visible"})
+        if hidden:
+            tests.append({"name": f"{row.exercise}: hidden checks", "score": 0.0, "max_score": 0.0,
+                          "status": "failed", "output": "\n\n".join(_fenced(b) for b in hidden),
+                          "output_format": "md", "visibility": "after_published"})
+    output = f"**{template.name}: {record.score:g} / {template.points:g} points**"
+    return {"score": record.score, "output": output, "output_format": "md", "visibility": "visible",
+            "stdout_visibility": "hidden", "tests": tests}
+
+
+@output_format("gradescope")
+def write_gradescope(results):
+    for student, record in results.records.items():
+        text = json.dumps(gradescope_results(results.template, record), indent=1)
+        write_atomic(results.out / "gradescope" / student / "results.json", text)
+        if len(results.records) == 1:
+            write_atomic(results.out / "results.json", text)
+
+
+def read_canvas_roster(path):
+    """A Canvas gradebook export: (header, student rows, the 'Points Possible' row or None)."""
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        table = list(csv.reader(f))
+    if not table or list(table[0][: len(CANVAS_LEADING)]) != list(CANVAS_LEADING):
+        raise ValueError(f"{path}: not a Canvas gradebook export (its columns must start with "
+                         f"{', '.join(CANVAS_LEADING)})")
+    header, rows = table[0], [r for r in table[1:] if any(cell.strip() for cell in r)]
+    possible = next((r for r in rows if r and r[0].strip() == POINTS_POSSIBLE), None)
+    return header, [r for r in rows if r is not possible], possible
+
+
+def _canvas_column(results, header):
+    """The assignment's column: --canvas-column, else a roster column named after the template
+    (``07_adam (12345)``), else the template's name (Canvas then creates the assignment)."""
+    wanted = results.canvas_column or results.template.name
+    for name in header[len(CANVAS_LEADING):]:
+        if name == wanted or name.startswith(f"{wanted} ("):
+            return name
+    return wanted
+
+
+@output_format("canvas")
+def write_canvas(results):
+    """``canvas.csv``: the roster's leading columns and one assignment column with each total.
+    A student is matched to a roster row by SIS Login ID, SIS User ID, ID or name."""
+    if results.canvas_roster:
+        header, roster, _ = read_canvas_roster(results.canvas_roster)
+    else:
+        header, roster = list(CANVAS_LEADING), [[s, "", "", s, ""] for s in sorted(results.records)]
+    column = _canvas_column(results, header)
+    keys = [CANVAS_LEADING.index(k) for k in ("SIS Login ID", "SIS User ID", "ID", "Student")]
+    by_key = {}
+    for row in roster:
+        for k in keys:
+            if k < len(row) and row[k].strip():
+                by_key.setdefault(row[k].strip(), row)
+    matched = {id(by_key[s]): record.score for s, record in results.records.items() if s in by_key}
+    unmatched = sorted(s for s in results.records if s not in by_key)
+    if unmatched:
+        results.notes.append(f"canvas.csv: not in the Canvas roster, left out: {', '.join(unmatched)}")
+    lines = [[POINTS_POSSIBLE, "", "", "", "", f"{results.template.points:g}"]]
+    lines += [[*row[: len(CANVAS_LEADING)], f"{matched[id(row)]:g}" if id(row) in matched else ""]
+              for row in roster]
+    write_atomic(results.out / "canvas.csv", _csv([*CANVAS_LEADING, column], lines))
+
+
+@output_format("summary")
+def write_summary(results):
+    write_atomic(results.out / "summary.md", summary(results))
+    scores = [record.score for record in results.records.values()]
+    if scores:
+        write_atomic(results.out / "histogram.png", histogram(scores, results.template))
+
+
+def histogram(scores, template) -> bytes:
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(6, 3.2), dpi=100)
+    axes = figure.subplots()
+    top = max(template.points, max(scores), 1)
+    bins = min(20, max(5, int(top) + 1))
+    axes.hist(scores, bins=bins, range=(0, top), color="#0072B2", edgecolor="white")
+    axes.set(xlabel=f"score (out of {template.points:g})", ylabel="students",
+             title=f"{template.name}: {len(scores)} students")
+    axes.yaxis.get_major_locator().set_params(integer=True)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def _failure_line(message):
+    """The first line of the first check that did not earn its points (else of the message)."""
+    blocks = _check_blocks(message.strip()) if message.strip() else [""]
+    failed = [b for b in blocks if (m := CHECK_LINE.match(b)) and float(m.group(1)) < float(m.group(2))]
+    line = (failed or blocks)[0].splitlines()[0] if (failed or blocks)[0] else ""
+    return line if len(line) <= 120 else line[:117] + "..."
+
+
+def summary(results, graded=None, skipped=None, seconds=None) -> str:
+    """The item analysis: class size, score statistics, students per status, and per exercise the
+    pass rate and the most common failure message (first line). Counts are students."""
+    template, records = results.template, results.records
+    scores = [record.score for record in records.values()]
     total = template.points
-    mean = sum(_score(r) for r in records) / len(records) if records else 0.0
-    causes = Counter(row["status"] for r in records for row in r["rows"] if row["status"] != "passed")
-    times = [r["seconds"] for r in records if r.get("seconds")]
-    lines = [f"{template.name}: {len(records)} submissions ({graded} graded now, {skipped} already graded) "
-             f"in {seconds:.1f} s",
-             f"mean score {mean:.2f} / {total:g} ({100 * mean / total if total else 0:.0f} %)"]
+    run = ""
+    if graded is not None:
+        run = f" ({graded} graded now, {skipped} already graded) in {seconds:.1f} s"
+    lines = [f"# {template.name}: {len(records)} submissions{run}", ""]
+    if scores:
+        mean = statistics.fmean(scores)
+        lines.append(f"score out of {total:g}: mean {mean:.2f} ({100 * mean / total if total else 0:.0f} %), "
+                     f"median {statistics.median(scores):g}, min {min(scores):g}, max {max(scores):g}")
+    times = [r.seconds for r in records.values() if r.seconds]
     if times:
-        lines.append(f"per submission: mean {sum(times) / len(times):.1f} s, max {max(times):.1f} s")
-    if any(r.get("sandbox") is False for r in records):
+        lines.append(f"time per submission: mean {statistics.fmean(times):.1f} s, max {max(times):.1f} s")
+    if any(r.sandbox is False for r in records.values()):
         lines.append("warning: not run as root, so student code ran as the grader's user and could read "
                      "what it can (templates, other submissions)")
-    lines.append("exercises not passed: " + (", ".join(f"{status} {n}" for status, n in causes.most_common())
-                                             or "none"))
-    return "\n".join(lines)
+    students = Counter(status for r in records.values() for status in r.statuses() if status != Status.PASSED)
+    lines.append("students with an exercise not passed, by status: "
+                 + (", ".join(f"{status} {n}" for status, n in students.most_common()) or "none"))
+    lines += ["", "| exercise | passed | most common failure | students |", "|---|---|---|---|"]
+    for exercise in results.exercises:
+        rows = [row for r in records.values() for row in r.rows if row.exercise == exercise]
+        passed = sum(row.status == Status.PASSED for row in rows)
+        failures = Counter(f"{row.status}: {_failure_line(row.message)}".rstrip(": ").replace("|", "\\|")
+                           for row in rows if row.status != Status.PASSED)
+        common, count = failures.most_common(1)[0] if failures else ("", 0)
+        lines.append(f"| {exercise} | {passed}/{len(rows)} | {common} | {count or ''} |")
+    if scores:
+        lines += ["", "![score histogram](histogram.png)"]
+    lines += [f"note: {note}" for note in results.notes]
+    return "\n".join(lines) + "\n"
+
+
+def load_results(template, records_dir, students, **options) -> Results:
+    """The records of ``students`` (those with a finished record) as a ``Results``."""
+    records = {}
+    for student in students:
+        data = load_record(Path(records_dir) / f"{student}.json")
+        if data is not None:
+            records[student] = Record.from_json(student, data)
+    return Results(template, records, Path(records_dir).parent, **options)
+
+
+def write_reports(results, formats=DEFAULT_FORMATS):
+    for name in dict.fromkeys(formats):
+        FORMATS[name](results)

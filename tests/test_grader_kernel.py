@@ -89,10 +89,10 @@ def test_sandbox_hides_everything_but_the_submission(kernel):
     assert seen["uid"] != 0 and seen["uid"] != os.getuid()
     assert "GRAD" not in seen["env"].upper()
     assert seen["pids"] == ["1"]  # its own PID namespace: no grader, no other student
-    # A private /tmp: the working directory and HOME, plus the installation when it lives in /tmp
+    # A private /tmp: the working directory, HOME and the kernel's sockets, plus the installation when it lives in /tmp
     # (a CI clone), bound back at its own path.
     installed_in_tmp = {Path(p).relative_to("/tmp").parts[0] for p in installation() if p.startswith("/tmp/")}
-    assert len(set(seen["tmp"]) - installed_in_tmp) == 2
+    assert len(set(seen["tmp"]) - installed_in_tmp) == 3
     assert "HIDDEN" not in Remote(kernel, ("look",), deadline)(str(kernel.secret))
     assert "HIDDEN" not in Remote(kernel, ("look",), deadline)("/root/.bash_history")
 
@@ -115,30 +115,3 @@ def test_without_sandbox_the_kernel_still_gets_a_clean_directory_and_limits(monk
             plain.execute("import os; os._exit(0)", timeout=60)
     finally:
         plain.close()
-
-
-def test_a_port_taken_before_the_kernel_binds_it_is_retried(monkeypatch):
-    """The race between picking a free port and the kernel binding it is not the student's crash."""
-    from course_lib.grading import kernel as kernels
-
-    launches = []
-    real_launch = StudentKernel._launch
-
-    def launch_with_one_stolen_port(self):
-        launches.append(1)
-        if len(launches) == 1:
-            raise KernelDied("the kernel did not start: ZMQError: Address already in use")
-        return real_launch(self)
-
-    monkeypatch.setattr(kernels.StudentKernel, "_launch", launch_with_one_stolen_port)
-    kernel = StudentKernel("hw.ipynb", b"{}", memory=1024 * 2**20).start()
-    try:
-        assert kernel.alive() and len(launches) == 2
-    finally:
-        kernel.close()
-    def launch_broken(self):
-        raise KernelDied("the kernel did not start: boom")
-
-    monkeypatch.setattr(kernels.StudentKernel, "_launch", launch_broken)
-    with pytest.raises(KernelDied, match="boom"):  # any other failure is reported at once
-        StudentKernel("hw.ipynb", b"{}", memory=1024 * 2**20).start()

@@ -11,6 +11,8 @@ never reaches the grader.
 from __future__ import annotations
 
 import ast
+import functools
+import importlib.util
 import json
 import os
 import pwd
@@ -18,6 +20,7 @@ import queue
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -26,27 +29,60 @@ from pathlib import Path
 
 import zmq
 from jupyter_client import BlockingKernelClient
-from jupyter_client.connect import write_connection_file
 
-from course_lib.grading import wire
+from course_lib.grading import sandbox, wire
 from course_lib.grading.checks import StudentError
 
 MAX_FILE = 64 * 2**20  # largest file the kernel may write (RLIMIT_FSIZE)
-MAX_PROCESSES = 1024  # processes and threads of the student's user, all sandboxes together
+MAX_PROCESSES = 256  # processes and threads of one kernel's uid, i.e. of one submission (RLIMIT_NPROC)
+UID_BASE = 2_000_000  # student kernels run as UID_BASE, UID_BASE + 1, ...: one uid per running kernel
+UID_RANGE = 1024  # uids UID_BASE .. UID_BASE + UID_RANGE - 1 must have no passwd entry and no processes
 POLL = 0.2  # seconds between liveness checks while waiting for the kernel
 MAX_MESSAGE = 2 * wire.MAX_BYTES  # a reply larger than this (a hostile kernel) is dropped by zmq
+CHANNELS = ("shell", "iopub", "stdin", "control", "hb")
+NAMESPACES = ("--mount", "--pid", "--net", "--ipc", "--uts")
 ENV_ALLOWED = ("PATH", "LANG", "LC_ALL", "TZ", "PYTHONPATH", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                "MKL_NUM_THREADS")
 
-# Runs inside the student's kernel as a user expression with its own globals (_nonce, _path, _args),
-# so it leaves no names behind; its value, a JSON string, comes back in the execute reply. It imports
-# the check module as a check cell would under nbval, so sys.modules looks the same in both modes.
-# The exception is dropped before encoding so a memory bomb's frames are freed first.
+# Runs inside the student's kernel as a user expression with its own globals (_nonce, _path, _args,
+# _watch), so it leaves no names behind; its value, a JSON string, comes back in the execute reply. It
+# imports the check module as a check cell would under nbval, so sys.modules looks the same in both
+# modes. The exception is dropped before encoding so a memory bomb's frames are freed first.
+#
+# The runtime forbidden-use layer: while the student's function runs, a profile hook (sys.setprofile,
+# and threading.setprofile for threads it starts) looks at every function entered: a Python function
+# whose module (__name__ of its globals) or file belongs to a forbidden module, or a C function of a
+# forbidden module, is a forbidden use. So is touching the hook (sys.setprofile/getprofile/settrace,
+# frame and gc walks) or finding it replaced afterwards.
 _REMOTE = """
-import json
+import json, sys, threading
 from IPython import get_ipython
 from course_lib.grading import checks, wire
-_error = _text = None
+_error = _text = _forbidden = None
+_own = sys._getframe(0).f_code
+_names, _files = tuple(_watch[0]), tuple(_watch[1])
+_dotted = tuple(n + "." for n in _names)
+_tamper = {id(f): "sys." + f.__name__ for f in (sys.setprofile, sys.getprofile, sys.settrace,
+           sys.gettrace, sys._getframe, sys._current_frames)}
+_seen = []
+def _hook(frame, event, arg):
+    if frame.f_code is _own or _seen:
+        return
+    if event == "call":
+        name, file = frame.f_globals.get("__name__"), frame.f_code.co_filename
+        if isinstance(name, str) and (name in _names or name.startswith(_dotted)):
+            _seen.append(f"ran code of {name}")
+        elif isinstance(file, str) and file.startswith(_files):
+            _seen.append(f"ran code from {file}")
+        elif frame.f_code in _guards:
+            _seen.append("changed the grader's watch on running code")
+    elif event == "c_call":
+        name = getattr(arg, "__module__", None)
+        if id(arg) in _tamper or name == "gc":
+            _seen.append(f"called {_tamper.get(id(arg)) or 'gc.' + arg.__name__} while being graded")
+        elif isinstance(name, str) and (name in _names or name.startswith(_dotted)):
+            _seen.append(f"called {name}.{getattr(arg, '__name__', '?')}")
+_guards = {threading.setprofile.__code__, threading.settrace.__code__}
 try:
     _ns = get_ipython().user_ns
     if _path[0] not in _ns:
@@ -56,12 +92,24 @@ try:
         _obj = getattr(_obj, _attr)
     if _args is not None:
         _a, _kw = wire.loads(_args)
-        _obj = _obj(*_a, **_kw)
+        if _names or _files:
+            threading.setprofile(_hook)
+            sys.setprofile(_hook)
+        try:
+            _obj = _obj(*_a, **_kw)
+        finally:
+            if _names or _files:
+                if sys.getprofile() is not _hook or threading._profile_hook is not _hook:
+                    _seen.append("removed or replaced the grader's watch on running code")
+                sys.setprofile(None)
+                threading.setprofile(None)
     _text, _obj = wire.dumps(_obj), None
 except BaseException as _exc:
     _obj = _a = _kw = None
     _error = [type(_exc).__name__, str(_exc)[:2000]]
-_result = json.dumps({"nonce": _nonce, "error": _error, "value": _text})
+if _seen:
+    _forbidden, _text = _seen[0], None
+_result = json.dumps({"nonce": _nonce, "error": _error, "value": _text, "forbidden": _forbidden})
 """
 
 
@@ -83,12 +131,104 @@ def sandbox_available() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("unshare") is not None
 
 
-def _student_account():
+PROTECTIONS = ("own mount, process, network (loopback only), IPC and host-name namespaces",
+               "a uid of its own per kernel (process limit per submission)",
+               "instructor files hidden, every other mount read-only",
+               "writable places fresh and capped in total (tmpfs)")
+
+
+def protections_off() -> list[str]:
+    """The protections this grader cannot apply (empty as root with ``unshare``)."""
+    return [] if sandbox_available() else list(PROTECTIONS)
+
+
+def _claim_name(uid):
+    return f"\0course-grader-uid-{uid}".encode()
+
+
+def _uid_free(uid) -> bool:
     try:
-        user = pwd.getpwnam("nobody")
-        return user.pw_uid, user.pw_gid
+        pwd.getpwuid(uid)
+        return False
     except KeyError:
-        return 65534, 65534
+        return not processes_of({uid})
+
+
+class UidClaim:
+    """One uid from ``base`` upward, held for this process alone while it is in use.
+
+    The claim is an abstract Unix socket bound to a name made from the uid (in the grader's network
+    namespace): concurrent workers, and concurrent grading runs, never get the same uid, and a
+    claim ends with the process that held it, leaving no file behind.
+    """
+
+    def __init__(self, base=UID_BASE):
+        for uid in range(base, base + UID_RANGE):
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                sock.bind(_claim_name(uid))
+            except OSError:
+                sock.close()
+                continue
+            if _uid_free(uid):
+                self.uid, self._socket = uid, sock
+                return
+            sock.close()
+        raise RuntimeError(f"no free student uid in {base}..{base + UID_RANGE - 1} "
+                           "(each needs no passwd entry and no running process)")
+
+    def release(self):
+        self._socket.close()
+
+
+def unclaimed_leftovers(base=UID_BASE) -> list[str]:
+    """What student code left behind: processes, System V IPC objects and files owned by a uid of the
+    range that no kernel holds now. Empty after a clean run."""
+    free = set()
+    for uid in range(base, base + UID_RANGE):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.bind(_claim_name(uid))
+            free.add(uid)
+        except OSError:
+            pass
+        finally:
+            sock.close()
+    found = [f"process {pid} (uid {uid})" for pid, uid in processes_of(free).items()]
+    for kind in ("shm", "msg", "sem"):
+        try:
+            lines = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()
+        except OSError:
+            continue
+        column = lines[0].split().index("uid") if lines else 0
+        found += [f"System V {kind} {line.split()[1]}" for line in lines[1:]
+                  if int(line.split()[column]) in free]
+    for folder in sandbox.world_writable():
+        for dirpath, dirnames, filenames in os.walk(folder):
+            for name in dirnames + filenames:
+                path = os.path.join(dirpath, name)
+                try:
+                    if os.lstat(path).st_uid in free:
+                        found.append(f"file {path}")
+                except OSError:
+                    pass
+    return found
+
+
+def processes_of(uids) -> dict[int, int]:
+    """pid -> real uid, for the processes (and threads' leaders) running as one of ``uids``."""
+    found = {}
+    if not uids:
+        return found
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                uid = entry.stat(follow_symlinks=False).st_uid
+            except OSError:
+                continue
+            if uid in uids:
+                found[int(entry.name)] = uid
+    return found
 
 
 def installation():
@@ -96,6 +236,32 @@ def installation():
     import course_lib
 
     return [os.path.realpath(p) for p in (sys.base_prefix, sys.prefix, Path(course_lib.__file__).parent)]
+
+
+@functools.cache
+def _world_writable():
+    return sandbox.world_writable()
+
+
+@functools.cache
+def module_files(names) -> tuple[str, ...]:
+    """Where the source of the modules ``names`` lives, found without importing them (only top-level
+    packages are looked up), so the runtime layer can recognise their code however it is loaded."""
+    files = []
+    for name in names:
+        top, *rest = name.split(".")
+        try:
+            spec = importlib.util.find_spec(top)
+        except (ImportError, ValueError):
+            continue
+        if spec is None or not spec.origin:
+            continue
+        if spec.submodule_search_locations:
+            base = os.path.join(list(spec.submodule_search_locations)[0], *rest)
+            files += [base + os.sep, base + ".py"] if rest else [base + os.sep]
+        elif not rest:
+            files.append(spec.origin)
+    return tuple(os.path.realpath(f) + (os.sep if f.endswith(os.sep) else "") for f in files)
 
 
 def _set_parent_death_signal():
@@ -106,14 +272,22 @@ def _set_parent_death_signal():
 
 
 class StudentKernel:
-    """One kernel for one submission. ``hide``: paths the student must not read (templates, submissions)."""
+    """One kernel for one submission. ``hide``: paths the student must not read (templates, submissions).
+
+    ``watch``: the dotted module names whose code must not run while the student's function runs
+    for a check (set by the grader per check cell; empty: no runtime watch). ``forbidden_seen``: the
+    first forbidden use the runtime layer reported, or None.
+    """
 
     def __init__(self, notebook_name: str, notebook_bytes: bytes, *, memory: int, hide=(),
-                 tmp_size="256m", startup_timeout=60.0):
+                 tmp_size="256m", startup_timeout=60.0, uid_base=UID_BASE):
         self.notebook_name, self.notebook_bytes = notebook_name, notebook_bytes
         self.memory, self.hide, self.tmp_size = memory, [str(p) for p in hide], tmp_size
         self.startup_timeout = startup_timeout
         self.sandboxed = sandbox_available()
+        self.claim = UidClaim(uid_base) if self.sandboxed else None
+        self.uid = self.claim.uid if self.claim else None
+        self.watch, self.forbidden_seen, self.leftovers = (), None, []
         self.proc = self.client = self._staging = None
         self.context = zmq.Context()
         self.context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE)
@@ -122,48 +296,43 @@ class StudentKernel:
         self.context.setsockopt(zmq.LINGER, 0)
 
     # -- life cycle -------------------------------------------------------------------------------
-    def start(self, attempts=3):
-        """Start the kernel. Its ports are picked free but bound only later by the kernel, so another
-        process can take one in between; that start is retried with new ports, never blamed on the
-        student."""
-        for attempt in range(attempts):
-            try:
-                return self._launch()
-            except KernelDied as exc:
-                if "Address already in use" not in str(exc) or attempt == attempts - 1:
-                    raise
-                self.stop()
-
-    def _launch(self):
+    def start(self):
+        """Start the kernel and wait until it answers."""
         # Staging: root-only files the launcher reads before it covers /tmp.
         self._staging = Path(tempfile.mkdtemp())
-        conn = self._staging / "connection.json"
-        write_connection_file(str(conn), ip="127.0.0.1", key=secrets.token_hex(16).encode())
+        names = {k: secrets.token_hex(8) for k in ("workdir", "home", "sockets", "connection")}
+        key = secrets.token_hex(16)
+        connection = {"transport": "ipc", "ip": "", "key": key, "signature_scheme": "hmac-sha256",
+                      **{f"{channel}_port": n for n, channel in enumerate(CHANNELS, 1)}}
+        (self._staging / "connection.json").write_text(json.dumps(connection))
         (self._staging / "notebook").write_bytes(self.notebook_bytes)
-        uid, gid = _student_account() if self.sandboxed else (-1, -1)
-        scratch = self._staging / "scratch"
+        scratch, stage = self._staging / "scratch", self._staging / "stage"
         scratch.mkdir()
+        stage.mkdir()
         config = {
-            "sandbox": self.sandboxed, "uid": uid, "gid": gid, "memory": int(self.memory),
+            "sandbox": self.sandboxed, "uid": self.uid or -1, "gid": self.uid or -1,
+            "memory": int(self.memory),
             "hide": self.hide, "expose": installation(), "tmp_size": self.tmp_size, "python": sys.executable,
-            "max_file": MAX_FILE, "max_processes": MAX_PROCESSES,
+            "writable": _world_writable() if self.sandboxed else [], "stage": str(stage),
+            "max_file": MAX_FILE, "max_processes": MAX_PROCESSES, "names": names,
             "notebook": str(self._staging / "notebook"), "notebook_name": self.notebook_name,
-            "connection": str(conn), "scratch": str(scratch),
+            "connection": str(self._staging / "connection.json"), "scratch": str(scratch),
             "env": {k: os.environ[k] for k in ENV_ALLOWED if k in os.environ},
         }
         (self._staging / "config.json").write_text(json.dumps(config))
-        launcher = [sys.executable, "-I", str(Path(__file__).with_name("sandbox.py")),
-                    str(self._staging / "config.json")]
+        launcher = [sys.executable, "-I", sandbox.__file__, str(self._staging / "config.json")]
         if self.sandboxed:
-            launcher = ["unshare", "--mount", "--pid", "--fork", "--mount-proc", "--kill-child", *launcher]
+            launcher = ["unshare", *NAMESPACES, "--fork", "--mount-proc", "--kill-child", *launcher]
         # stderr to a file (size-limited in the sandbox), not a pipe nobody reads, which would block
         # a kernel that writes a lot; its tail explains a failed start.
         with open(self._staging / "stderr", "wb") as stderr:
             self.proc = subprocess.Popen(launcher, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                          stderr=stderr, start_new_session=True,
                                          preexec_fn=_set_parent_death_signal)
-        self.client = BlockingKernelClient(connection_file=str(conn), context=self.context)
-        self.client.load_connection_file()
+        # The kernel's sockets are in its own /tmp, reached here through its launcher's root folder.
+        root = f"/proc/{self.proc.pid}/root/tmp" if self.sandboxed else str(scratch)
+        self.client = BlockingKernelClient(context=self.context)
+        self.client.load_connection_info(dict(connection, ip=os.path.join(root, names["sockets"], "kernel")))
         self.client.start_channels(iopub=False, stdin=False, hb=False)
         # Ready when it answers kernel_info; a launcher that failed is noticed at once.
         deadline = time.monotonic() + self.startup_timeout
@@ -184,7 +353,8 @@ class StudentKernel:
         return self.proc is not None and self.proc.poll() is None
 
     def stop(self):
-        """Kill the kernel and everything it started (SIGKILL: student code gets no say)."""
+        """Kill the kernel and everything it started (SIGKILL: student code gets no say), then make
+        sure nothing runs as its uid any more (what remains is killed and noted in ``leftovers``)."""
         if self.client is not None:
             self.client.stop_channels()
             self.client = None
@@ -197,6 +367,13 @@ class StudentKernel:
                 pass
             self.proc.wait()
             self.proc = None
+        if self.uid is not None:
+            deadline = time.monotonic() + 5
+            while (left := processes_of({self.uid})) and time.monotonic() < deadline:
+                for pid in left:
+                    _kill(pid)
+                time.sleep(0.05)
+            self.leftovers += [f"process {pid} outlived its kernel" for pid in processes_of({self.uid})]
         if self._staging is not None:
             shutil.rmtree(self._staging, ignore_errors=True)
             self._staging = None
@@ -208,6 +385,9 @@ class StudentKernel:
     def close(self):
         self.stop()
         self.context.term()
+        if self.claim is not None:
+            self.claim.release()
+            self.claim = None
 
     @staticmethod
     def _children(pid):
@@ -251,10 +431,15 @@ class StudentKernel:
                 return reply
 
     def request(self, path, args=None, kwargs=None, timeout=30.0):
-        """Read ``path`` (a name and attributes) in the kernel, calling it with args if given."""
+        """Read ``path`` (a name and attributes) in the kernel, calling it with args if given.
+
+        A call runs under the runtime forbidden-use watch when ``self.watch`` names modules; a use
+        it sees raises ``StudentError("ForbiddenUse", ...)`` and is kept in ``forbidden_seen``.
+        """
         payload = None if args is None else wire.dumps((list(args), dict(kwargs or {})))
         nonce = secrets.token_hex(16)
-        names = {"_nonce": nonce, "_path": list(path), "_args": payload}
+        watch = [list(self.watch), list(module_files(tuple(self.watch)))]
+        names = {"_nonce": nonce, "_path": list(path), "_args": payload, "_watch": watch}
         expression = f"(lambda g: exec({_REMOTE!r}, g) or g['_result'])({names!r})"
         _, text = self.execute("", timeout, expression)
         try:
@@ -263,6 +448,9 @@ class StudentKernel:
                 raise ValueError("wrong nonce")
         except Exception:
             raise StudentError("GradingError", "the kernel returned no value (was it changed?)") from None
+        if result.get("forbidden"):
+            self.forbidden_seen = self.forbidden_seen or result["forbidden"]
+            raise StudentError("ForbiddenUse", result["forbidden"])
         if result["error"]:
             raise StudentError(*result["error"])
         return wire.loads(result["value"])

@@ -107,6 +107,6 @@ class _Bowl:
 def test_style_key_shows_every_optimizer_once_with_its_aliases():
     ax = Figure().subplots()
     plots.draw_style_key(ax)
-    assert [line.get_marker() for line in ax.lines] == [palette.STYLES[name]["marker"] for name in _names()]
+    assert [line.get_marker() for line in ax.lines] == [str(palette.STYLES[n]["marker"]) for n in _names()]
     labels = [text.get_text() for text in ax.texts]
     assert "GD / SGD" in labels and len(labels) == len(_names())

@@ -4,7 +4,7 @@ One JupyterLab server per test session, started on 127.0.0.1 with a random port 
 temporary copy of the course (notebooks/, exercises/, course_lib/ and the fixture notebook) with its
 own settings, workspaces, config and data directories, so nothing a developer configured leaks in and
 nothing the tests do leaks out. The browser is Debian's chromium driven by playwright; playwright's
-own browser download is never used (REFERENCE.md §5).
+own browser download is never used (it fetches a browser from a CDN this machine cannot reach).
 
 Every process the session starts carries a marker in its environment; teardown stops the server's
 process group and then kills and reports anything still carrying the marker (kernels run in their

@@ -82,6 +82,7 @@ def test_summary_counts_students_and_names_the_common_failure(results):
     assert "| 2/5 |" in lines["momentum"] and "| 3/5 |" in lines["gd"] and "| 4/5 |" in lines["norm"]
     assert "error: [0/1 points] your code raised NotImplementedError" in lines["gd"]
     assert "failed: [0/2 points] momentum_step is wrong at step 2 of 5" in lines["momentum"]
+    assert "| unreadable: not valid notebook JSON | 1 |" in lines["norm"]
     png = (results.out / "histogram.png").read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 1000
 

@@ -339,10 +339,13 @@ def histogram(scores, template) -> bytes:
 
 
 def _failure_line(message):
-    """The first line of the first check that did not earn its points (else of the message)."""
-    blocks = _check_blocks(message.strip()) if message.strip() else [""]
-    failed = [b for b in blocks if (m := CHECK_LINE.match(b)) and float(m.group(1)) < float(m.group(2))]
-    line = (failed or blocks)[0].splitlines()[0] if (failed or blocks)[0] else ""
+    """The first line of the message's first part that is not a passed check."""
+    def passed(block):
+        match = CHECK_LINE.match(block)
+        return match is not None and float(match.group(1)) >= float(match.group(2))
+
+    blocks = [b for b in _check_blocks(message.strip()) if b and not passed(b)]
+    line = blocks[0].splitlines()[0] if blocks else ""
     return line if len(line) <= 120 else line[:117] + "..."
 
 

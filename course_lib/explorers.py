@@ -188,3 +188,65 @@ def minibatch(problem, sgd_run, batch_sizes, batch_size=8, learning_rate=0.2):
 
     explorer.update_function = update
     return explorer
+
+
+# --- notebook 04: gradient descent and momentum side by side ---------------------------------------
+
+def _diverged_suffix(trajectory):
+    return " (diverged)" if trajectory.diverged else ""
+
+
+def draw_gd_and_momentum(ax_gd, ax_hb, bowl, side_by_side, learning_rate, rho, limits=((-1.2, 1.2),) * 2):
+    """Static panels: contours with the GD path (``ax_gd``, may be None) and the momentum path.
+
+    ``side_by_side(learning_rate, rho) -> {"GD": trajectory, "Momentum": trajectory}``.
+    Returns (runs, lines).
+    """
+    runs, lines = side_by_side(learning_rate, rho), {}
+    for ax, name in [(ax_gd, "GD"), (ax_hb, "Momentum")]:
+        if ax is None:
+            continue
+        draw_contours(ax, _grid(id(bowl), bowl, limits), levels=12, minimizer=bowl.minimizer)
+        lines[name] = draw_path(ax, runs[name].points, label=name)
+        ax.set_title(f"{name}: α = {learning_rate:g}" + (f", ρ = {rho:g}" if name == "Momentum" else "")
+                     + _diverged_suffix(runs[name]), fontsize=9)
+    return runs, lines
+
+
+def gd_and_momentum(bowl, side_by_side, predicted_rates, learning_rate=1.0, rho=0.9):
+    """Sliders α and ρ: GD (left) and momentum (middle) paths, distance to the minimum (right).
+    ``predicted_rates(learning_rate, rho) -> {"GD": rate, "Momentum": rate}`` feeds the readout."""
+    sliders = {"learning_rate": slider("learning rate α", learning_rate, 0.1, 4.0, step=0.05),
+               "rho": slider("momentum ρ", rho, 0.0, 0.99, step=0.01)}
+    explorer = Explorer(sliders, None, figsize=(13, 4), ncols=3)
+    ax_gd, ax_hb, ax_dist = explorer.axes
+    runs, path_lines = draw_gd_and_momentum(ax_gd, ax_hb, bowl, side_by_side, learning_rate, rho)
+
+    def distances(trajectory):
+        return positive_floor(np.linalg.norm(trajectory.points - bowl.minimizer, axis=1))
+
+    distance_lines = {name: draw_loss_curve(ax_dist, distances(trajectory), label=name,
+                                            ylabel="distance to the minimum")
+                      for name, trajectory in runs.items()}
+    ax_dist.set_title("distance to the minimum")
+    ax_dist.legend(fontsize=8)
+
+    def update(learning_rate, rho):
+        runs, rates = side_by_side(learning_rate, rho), predicted_rates(learning_rate, rho)
+        parts = []
+        for name, trajectory in runs.items():
+            path_lines[name].set_data(trajectory.points[:, 0], trajectory.points[:, 1])
+            distance = distances(trajectory)
+            distance_lines[name].set_data(np.arange(len(distance)), distance)
+            outcome = ("diverged" if trajectory.diverged
+                       else f"distance after {trajectory.num_steps} steps {distance[-1]:.2g}")
+            parts.append(f"{name}: rate {rates[name]:.3f}, {outcome}")
+        ax_gd.set_title(f"GD, α = {learning_rate:.3g}" + _diverged_suffix(runs["GD"]))
+        ax_hb.set_title(f"Momentum, α = {learning_rate:.3g}, ρ = {rho:.2f}"
+                        + _diverged_suffix(runs["Momentum"]))
+        ax_dist.relim()
+        ax_dist.autoscale_view()
+        return f"<b>α = {learning_rate:.3g}, ρ = {rho:.2f}</b> — " + "; ".join(parts)
+
+    explorer.update_function = update
+    return explorer

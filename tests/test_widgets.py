@@ -130,3 +130,20 @@ def test_minibatch_explorer_03():
     assert "B = 256, α = 0.2" in readout and "76800 examples processed" in readout  # 300 steps of 256
     floor = namespace["predicted_floor"](0.2, 256)
     assert f"predicted floor {floor:.3g})" in explorer.readout.value
+
+
+def test_momentum_explorer_04():
+    namespace = lecture_namespace("04_sgd_momentum.ipynb", "setup", "explorer")
+    explorer = namespace["explorer"]
+    explorer.widget()
+    alpha, rho = round(namespace["alpha_best"], 2), round(namespace["rho_best"], 2)
+    explorer.set(learning_rate=alpha, rho=rho)
+    readout = explorer.readout.value  # near the optimum: momentum converges at about its optimal rate
+    assert f"α = {alpha:.3g}, ρ = {rho:.2f}" in readout and "Momentum: rate 0.75" in readout
+    assert "GD: rate 2.070, diverged" in readout  # alpha > 2 / lambda_max
+    explorer.set(learning_rate=3.0, rho=0.2)  # beyond 2 + 2 rho = 2.4: both diverge
+    assert explorer.readout.value.count("diverged") == 2
+    explorer.set(learning_rate=2.2, rho=0.5)  # between 2 and 2 + 2 rho = 3: only gradient descent diverges
+    assert "GD: rate 1.200, diverged" in explorer.readout.value
+    momentum_rate = namespace["predicted_rates"](2.2, 0.5)["Momentum"]
+    assert momentum_rate < 1 and f"Momentum: rate {momentum_rate:.3f}, distance" in explorer.readout.value

@@ -9,7 +9,7 @@ import time
 import traceback
 from pathlib import Path
 
-from benchmarks import explorers, grading, notebooks, optimizer_step, quasi_newton
+from benchmarks import explorers, grading, notebooks, optimizer_step, quasi_newton, timing
 from benchmarks.timing import ROOT, machine_info, pin_threads
 
 
@@ -27,8 +27,7 @@ def _guarded(title, function, *args, **kwargs):
         result = function(*args, **kwargs)
     except Exception as error:  # noqa: BLE001 - the report must name any failure, not stop
         sys.stderr.write(traceback.format_exc())
-        result = {"title": title, "text": f"Failed: {type(error).__name__}: {str(error)[-500:]}",
-                  "header": [], "rows": [], "verdicts": [], "extra": []}
+        result = timing.section(title, f"Failed: {type(error).__name__}: {str(error)[-500:]}")
     section = result[0] if isinstance(result, tuple) else result
     section["seconds"] = time.perf_counter() - start
     print(f"{title}: {section['seconds']:.0f} s", flush=True)
@@ -78,7 +77,7 @@ def main(argv=None):
     info = machine_info()  # BLAS thread counts before pinning
     pin_threads(1)
     step = _guarded("1. Optimizer step time", optimizer_step.run, args.quick, args.repeats)
-    newton = _guarded("4. L-BFGS and BFGS against scipy.optimize", quasi_newton.run, args.quick, args.repeats)
+    newton = _guarded(quasi_newton.TITLE, quasi_newton.run, args.quick, args.repeats)
     timed = _guarded("3. Notebook execution", notebooks.run, args.quick, max(1, args.repeats - 1))
     runs, found, seconds = timed if isinstance(timed, tuple) else (timed, {}, {})
     explorer = _guarded("2. Explorer responsiveness", explorers.run, found, args.quick)

@@ -13,10 +13,12 @@ import time
 import numpy as np
 from scipy.optimize import minimize
 
-from benchmarks.timing import Spread
+from benchmarks.timing import Spread, section
 
 TARGET = 1.1  # course L-BFGS evaluations <= 1.1x scipy L-BFGS-B's
-BFGS_MAX_DIM = 100  # dense BFGS at n = 1000 takes minutes in scipy (REFERENCE.md §3)
+TITLE = "4. L-BFGS and BFGS against scipy.optimize"
+# scipy's BFGS keeps a dense n x n inverse Hessian: at n = 1000 on Rosenbrock it takes minutes
+BFGS_MAX_DIM = 100
 
 
 class Counted:
@@ -53,12 +55,6 @@ def _problems(quick):
 
 
 def run(quick=False, repeats=3):
-    try:
-        from course_lib import second_order  # noqa: F401
-    except ImportError as error:
-        return {"title": "4. L-BFGS and BFGS against scipy.optimize",
-                "text": f"Not available: course_lib.second_order cannot be imported ({error}).",
-                "header": [], "rows": [], "verdicts": [], "extra": []}
     repeats = 1 if quick else repeats
     rows, verdicts = [], []
     pairs = [("course lbfgs", "scipy L-BFGS-B"), ("course bfgs", "scipy BFGS")]
@@ -80,9 +76,8 @@ def run(quick=False, repeats=3):
         "Function+gradient evaluations (one call of the same counted (loss, gradient) function on both "
         f"sides; deterministic) and wall-time ratio course / scipy (median (min–max) of {repeats} run(s), "
         "BLAS pinned to 1 thread). The final losses show where each method stopped. BFGS is skipped for "
-        f"n > {BFGS_MAX_DIM}: its dense n×n updates make scipy's take minutes at n = 1000 (REFERENCE.md §3)."
+        f"n > {BFGS_MAX_DIM}: its dense n×n updates make scipy's take minutes at n = 1000."
     )
     header = ["problem", "method (course vs scipy)", "course evals", "scipy evals", "evals ratio",
               "course final f", "scipy final f", "time ratio"]
-    return {"title": "4. L-BFGS and BFGS against scipy.optimize", "text": text, "header": header,
-            "rows": rows, "verdicts": verdicts, "extra": []}
+    return section(TITLE, text, header, rows, verdicts)

@@ -27,13 +27,21 @@ def pin_threads(n=1):
     """Limit BLAS/OpenMP pools (and torch, when loaded) to ``n`` threads.
 
     Small dense problems run many times slower with two BLAS threads than with one on a shared
-    2-core machine (REFERENCE.md §3), so every measurement runs with one thread.
+    2-core machine (8-16x slower, measured for the course's small problems), so every measurement
+    runs with one thread.
     """
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(n)
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(n)
+
+
+def section(title, text, header=(), rows=(), verdicts=(), extra=()):
+    """One report section: a title, a paragraph, a table (``header``, ``rows``), target verdicts
+    ``(claim, met, measured)`` and extra tables ``(caption, header, rows)``."""
+    return {"title": title, "text": text, "header": list(header), "rows": list(rows),
+            "verdicts": list(verdicts), "extra": list(extra)}
 
 
 def median_seconds(function, repeats, warmup=2):

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from course_lib import validate
 from course_lib.problems import FiniteSumProblem
 
 
@@ -33,15 +34,12 @@ def spiral_data(num_per_class=100, num_classes=3, noise=0.2, seed=0):
     Arm k has points r (sin t, cos t) with radius r evenly spaced in [0, 1] and angle
     t = 4k + 4r + noise * N(0, 1). Returns features ``X`` of shape (N, 2) and integer labels ``y``.
     """
-    if int(num_per_class) != num_per_class or num_per_class < 1:
-        raise ValueError(f"num_per_class must be an integer >= 1, got {num_per_class!r}")
-    if int(num_classes) != num_classes or num_classes < 2:
-        raise ValueError(f"num_classes must be an integer >= 2, got {num_classes!r}")
-    if not (np.isfinite(noise) and noise >= 0):
-        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
+    num_per_class = validate.count("num_per_class", num_per_class, 1)
+    num_classes = validate.count("num_classes", num_classes, 2)
+    validate.nonnegative("noise", noise)
     rng = np.random.default_rng(seed)
-    radius = np.tile(np.linspace(0.0, 1.0, int(num_per_class)), int(num_classes))
-    y = np.repeat(np.arange(int(num_classes)), int(num_per_class))
+    radius = np.tile(np.linspace(0.0, 1.0, num_per_class), num_classes)
+    y = np.repeat(np.arange(num_classes), num_per_class)
     angle = 4.0 * y + 4.0 * radius + noise * rng.standard_normal(radius.size)
     X = np.column_stack([radius * np.sin(angle), radius * np.cos(angle)])
     return X, y
@@ -65,19 +63,16 @@ class Network(FiniteSumProblem):
         if y.shape != (X.shape[0],) or not np.issubdtype(y.dtype, np.integer) or y.min() < 0:
             raise ValueError(f"y must hold {X.shape[0]} integer class labels >= 0, got {y.dtype} {y.shape}")
         hidden = (hidden,) if np.ndim(hidden) == 0 else tuple(hidden)
-        if any(int(h) != h or h < 1 for h in hidden):
-            raise ValueError(f"hidden must be layer widths >= 1, got {hidden!r}")
-        if not (np.isfinite(l2) and l2 >= 0):
-            raise ValueError(f"l2 must be a finite number >= 0, got {l2!r}")
-        num_classes = int(y.max()) + 1 if num_classes is None else num_classes
-        if int(num_classes) != num_classes or num_classes < 2 or num_classes <= y.max():
-            raise ValueError(f"num_classes must be an integer >= 2 above every label, got {num_classes!r}")
-        self.X, self.y, self.l2 = X, y, float(l2)
+        hidden = tuple(validate.count("hidden layer width", h, 1) for h in hidden)
+        self.l2 = validate.nonnegative("l2", l2)
+        num_classes = validate.count("num_classes", int(y.max()) + 1 if num_classes is None else num_classes,
+                                     max(2, int(y.max()) + 1))
+        self.X, self.y = X, y
         self.num_examples = X.shape[0]
-        self.layer_sizes = (X.shape[1], *map(int, hidden), int(num_classes))
+        self.layer_sizes = (X.shape[1], *hidden, num_classes)
         self.shapes = [(m, n) for m, n in zip(self.layer_sizes[:-1], self.layer_sizes[1:], strict=True)]
         self.dim = sum(m * n + n for m, n in self.shapes)
-        self.targets = np.eye(int(num_classes))[y]
+        self.targets = np.eye(num_classes)[y]
         sizes = "-".join(map(str, self.layer_sizes))
         self.name = name or f"tanh network {sizes} ({self.dim} parameters, N={self.num_examples})"
 
@@ -249,13 +244,11 @@ def newton_critical_point(problem, x0, grad_tol=1e-8, max_iter=40):
     Returns (x, converged): converged is True when |grad L(x)| <= grad_tol. A run that stalls
     (no decrease even for t < 1e-6) or reaches ``max_iter`` returns converged=False.
     """
-    if not grad_tol > 0:
-        raise ValueError(f"grad_tol must be > 0, got {grad_tol!r}")
-    if int(max_iter) != max_iter or max_iter < 1:
-        raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}")
+    validate.positive("grad_tol", grad_tol)
+    max_iter = validate.count("max_iter", max_iter, 1)
     x = problem._check(x0).copy()
     g = problem.grad(x)
-    for _ in range(int(max_iter)):
+    for _ in range(max_iter):
         if np.linalg.norm(g) <= grad_tol:
             return x, True
         direction = np.linalg.lstsq(problem.hessian(x), g, rcond=None)[0]

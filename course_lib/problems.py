@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import brentq
 
+from course_lib import validate
+
 
 class Problem:
     """Base class: shape checking and the shared interface."""
@@ -78,10 +80,9 @@ class Quadratic(Problem):
         and the steep one is perpendicular to it; in higher dimension the
         eigenvalues are log-spaced and the eigenvectors a seeded random rotation.
         """
-        if not kappa >= 1:
+        if not validate.positive("kappa", kappa) >= 1:
             raise ValueError(f"kappa must be >= 1, got {kappa}")
-        if not lambda_min > 0:
-            raise ValueError(f"lambda_min must be > 0, got {lambda_min}")
+        validate.positive("lambda_min", lambda_min)
         eigenvalues = lambda_min * np.logspace(0, np.log10(kappa), dim)
         if dim == 2:
             c, s = np.cos(angle), np.sin(angle)
@@ -112,9 +113,7 @@ class SaddleQuadratic(Problem):
     """f(x, y) = a x^2 - b y^2: a saddle at the origin (Dauphin et al. use a=5, b=1)."""
 
     def __init__(self, a=5.0, b=1.0):
-        if not (a > 0 and b > 0):
-            raise ValueError(f"a and b must be > 0, got a={a}, b={b}")
-        self.a, self.b = float(a), float(b)
+        self.a, self.b = validate.positive("a", a), validate.positive("b", b)
         self.name = f"{a:g}x² − {b:g}y²"
 
     def loss(self, x):
@@ -156,9 +155,7 @@ class Rosenbrock(Problem):
     """f(x) = sum_i b (x_{i+1} - x_i^2)^2 + (a - x_i)^2, minimised at x = (a, a^2, ...) = 1."""
 
     def __init__(self, dim=2, a=1.0, b=100.0):
-        if dim < 2:
-            raise ValueError(f"dim must be >= 2, got {dim}")
-        self.dim, self.a, self.b = int(dim), float(a), float(b)
+        self.dim, self.a, self.b = validate.count("dim", dim, 2), float(a), float(b)
         self.minimizer = np.ones(self.dim) if a == 1.0 else None
         self.name = f"Rosenbrock (n={dim})"
 
@@ -270,10 +267,9 @@ class FiniteSumProblem(Problem):
     """
 
     def _data(self, num_examples, dim, feature_scales, seed):
-        if num_examples < 1 or dim < 1:
-            raise ValueError(f"num_examples and dim must be >= 1, got {num_examples}, {dim}")
         self.rng_seed = seed
-        self.dim, self.num_examples = int(dim), int(num_examples)
+        self.num_examples = validate.count("num_examples", num_examples, 1)
+        self.dim = validate.count("dim", dim, 1)
         scales = np.ones(dim) if feature_scales is None else np.asarray(feature_scales, float)
         if scales.shape != (dim,):
             raise ValueError(f"feature_scales must have shape ({dim},), got {scales.shape}")
@@ -333,9 +329,7 @@ class LogisticRegression(FiniteSumProblem):
 
     def __init__(self, num_examples=500, dim=10, l2=1e-2, feature_scales=None, seed=0):
         rng = self._data(num_examples, dim, feature_scales, seed)
-        if l2 <= 0:
-            raise ValueError(f"l2 must be > 0 (it makes the minimizer unique), got {l2}")
-        self.l2 = float(l2)
+        self.l2 = validate.positive("l2 (> 0 makes the minimizer unique)", l2)
         w = rng.standard_normal(dim)
         p = 1 / (1 + np.exp(-self.A @ w))
         self.y = np.where(rng.random(num_examples) < p, 1.0, -1.0)

@@ -29,6 +29,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import OptimizeResult
 
+from course_lib import validate
+
 # ---------------------------------------------------------------------------------------------
 # Argument checks and evaluation counting
 
@@ -47,21 +49,6 @@ def _check_start(x0, dim=None):
 def _check_wolfe_constants(c1, c2):
     if not 0 < c1 < c2 < 1:
         raise ValueError(f"the Wolfe constants must satisfy 0 < c1 < c2 < 1, got c1={c1}, c2={c2}")
-
-
-def _check_positive(name, value):
-    if not (np.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-
-
-def _check_nonnegative(name, value):
-    if not (np.isfinite(value) and value >= 0):
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-
-
-def _check_count(name, value, minimum):
-    if int(value) != value or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
 
 
 class _Objective:
@@ -122,6 +109,26 @@ def _converged(g, gtol):
     return np.max(np.abs(g)) <= gtol
 
 
+def _descend(objective, x, gtol, maxiter, callback, next_point, ftol=None):
+    """The loop every method shares: until max |g| <= gtol or ``maxiter`` iterations, move to
+    ``next_point(x, f, g)``, which returns the new ``(x, f, g)`` or, when it cannot move, a message.
+    With ``ftol``, also stop once (f_old - f) / max(|f_old|, |f|, 1) <= ftol (scipy L-BFGS-B's test).
+    """
+    f, g = objective.value_and_grad(x)
+    for nit in range(maxiter):
+        if _converged(g, gtol):
+            return _result(objective, x, f, g, nit, True, "gradient below gtol")
+        moved = next_point(x, f, g)
+        if isinstance(moved, str):
+            return _result(objective, x, f, g, nit, False, moved)
+        f_old, (x, f, g) = f, moved
+        if callback is not None:
+            callback(x.copy())
+        if ftol is not None and (f_old - f) / max(abs(f_old), abs(f), 1.0) <= ftol:
+            return _result(objective, x, f, g, nit + 1, True, "relative reduction of f below ftol")
+    return _result(objective, x, f, g, maxiter, _converged(g, gtol), "reached maxiter")
+
+
 # ---------------------------------------------------------------------------------------------
 # Line searches: choose a step length alpha along a descent direction p.
 # Both work on phi(alpha) = f(x + alpha p), whose slope at 0 is phi'(0) = g^T p < 0.
@@ -139,7 +146,7 @@ def backtracking_line_search(fun, x, direction, fx, gx, step=1.0, c1=1e-4, shrin
         raise ValueError(f"c1 must lie in (0, 1), got {c1}")
     if not 0 < shrink < 1:
         raise ValueError(f"shrink must lie in (0, 1), got {shrink}")
-    _check_positive("step", step)
+    validate.positive("step", step)
     slope = float(np.dot(gx, direction))
     if not slope < 0:
         raise ValueError(f"direction must be a descent direction (g^T p < 0), got g^T p = {slope:.3g}")
@@ -209,7 +216,7 @@ def strong_wolfe_line_search(fun_and_grad, x, direction, fx, gx, step=1.0, c1=1e
     ``fun``, ``jac`` (the gradient at x + alpha p), ``nfev`` and ``success``.
     """
     _check_wolfe_constants(c1, c2)
-    _check_positive("step", step)
+    validate.positive("step", step)
     phi0, dphi0 = fx, float(np.dot(gx, direction))
     if not dphi0 < 0:
         raise ValueError(f"direction must be a descent direction (g^T p < 0), got g^T p = {dphi0:.3g}")
@@ -291,28 +298,24 @@ def newton(problem, x0, grad=None, hessian=None, step_size=1.0, line_search=Fals
     """
     objective = _Objective(problem, grad, hessian, need_hessian=True)
     x = _check_start(x0, objective.dim)
-    _check_positive("step_size", step_size)
-    _check_nonnegative("gtol", gtol)
-    _check_count("maxiter", maxiter, 0)
-    f, g = objective.value_and_grad(x)
-    for nit in range(maxiter):
-        if _converged(g, gtol):
-            return _result(objective, x, f, g, nit, True, "gradient below gtol")
+    validate.positive("step_size", step_size)
+    validate.nonnegative("gtol", gtol)
+    maxiter = validate.count("maxiter", maxiter, 0)
+
+    def next_point(x, f, g):
         newton_step = np.linalg.solve(objective.hessian(x), g)
         alpha = step_size
         if line_search:
             if not np.dot(g, newton_step) > 0:
-                return _result(objective, x, f, g, nit, False,
-                               "the Newton direction points uphill (the Hessian is not positive definite)")
+                return "the Newton direction points uphill (the Hessian is not positive definite)"
             search = backtracking_line_search(objective.value, x, -newton_step, f, g, step=step_size)
             if not search.success:
-                return _result(objective, x, f, g, nit, False, "line search failed")
+                return "line search failed"
             alpha = search.step
         x = x - alpha * newton_step
-        f, g = objective.value_and_grad(x)
-        if callback is not None:
-            callback(x.copy())
-    return _result(objective, x, f, g, maxiter, _converged(g, gtol), "reached maxiter")
+        return (x, *objective.value_and_grad(x))
+
+    return _descend(objective, x, gtol, maxiter, callback, next_point)
 
 
 def saddle_free_newton(problem, x0, grad=None, hessian=None, step_size=1.0, damping=0.0, gtol=1e-8,
@@ -328,25 +331,21 @@ def saddle_free_newton(problem, x0, grad=None, hessian=None, step_size=1.0, damp
     """
     objective = _Objective(problem, grad, hessian, need_hessian=True)
     x = _check_start(x0, objective.dim)
-    _check_positive("step_size", step_size)
-    _check_nonnegative("damping", damping)
-    _check_nonnegative("gtol", gtol)
-    _check_count("maxiter", maxiter, 0)
-    f, g = objective.value_and_grad(x)
-    for nit in range(maxiter):
-        if _converged(g, gtol):
-            return _result(objective, x, f, g, nit, True, "gradient below gtol")
+    validate.positive("step_size", step_size)
+    validate.nonnegative("damping", damping)
+    validate.nonnegative("gtol", gtol)
+    maxiter = validate.count("maxiter", maxiter, 0)
+
+    def next_point(x, f, g):
         H = objective.hessian(x)
         eigenvalues, V = np.linalg.eigh((H + H.T) / 2)
         curvature = np.abs(eigenvalues) + damping
         if not np.all(curvature > 0):
-            return _result(objective, x, f, g, nit, False,
-                           "|H| + damping I is singular (a zero eigenvalue): use damping > 0")
+            return "|H| + damping I is singular (a zero eigenvalue): use damping > 0"
         x = x - step_size * V @ ((V.T @ g) / curvature)
-        f, g = objective.value_and_grad(x)
-        if callback is not None:
-            callback(x.copy())
-    return _result(objective, x, f, g, maxiter, _converged(g, gtol), "reached maxiter")
+        return (x, *objective.value_and_grad(x))
+
+    return _descend(objective, x, gtol, maxiter, callback, next_point)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -356,6 +355,22 @@ def saddle_free_newton(problem, x0, grad=None, hessian=None, step_size=1.0, damp
 def _first_step(g):
     """Before any curvature is known the direction is -g; the first trial moves a distance of 1."""
     return 1.0 / np.linalg.norm(g)
+
+
+def _quasi_newton_point(objective, c1, c2, direction_of, remember):
+    """``next_point`` for ``_descend``: a strong-Wolfe step along ``direction_of(g)`` (a direction and
+    a trial step), then ``remember(s, y)`` with s = x_new - x and y = g_new - g."""
+
+    def next_point(x, f, g):
+        direction, step = direction_of(g)
+        search = strong_wolfe_line_search(objective.value_and_grad, x, direction, f, g, step, c1, c2)
+        if not search.success:
+            return "line search failed"
+        s = search.step * direction
+        remember(s, search.jac - g)
+        return x + s, search.fun, search.jac
+
+    return next_point
 
 
 def bfgs(problem, x0, grad=None, c1=1e-4, c2=0.9, gtol=1e-5, maxiter=10_000, callback=None):
@@ -374,32 +389,25 @@ def bfgs(problem, x0, grad=None, c1=1e-4, c2=0.9, gtol=1e-5, maxiter=10_000, cal
     objective = _Objective(problem, grad)
     x = _check_start(x0, objective.dim)
     _check_wolfe_constants(c1, c2)
-    _check_nonnegative("gtol", gtol)
-    _check_count("maxiter", maxiter, 0)
-    f, g = objective.value_and_grad(x)
+    validate.nonnegative("gtol", gtol)
+    maxiter = validate.count("maxiter", maxiter, 0)
     H_inv = None
-    for nit in range(maxiter):
-        if _converged(g, gtol):
-            return _result(objective, x, f, g, nit, True, "gradient below gtol")
-        if H_inv is None:
-            direction, step = -g, _first_step(g)
-        else:
-            direction, step = -H_inv @ g, 1.0
-        search = strong_wolfe_line_search(objective.value_and_grad, x, direction, f, g, step, c1, c2)
-        if not search.success:
-            return _result(objective, x, f, g, nit, False, "line search failed")
-        s, y = search.step * direction, search.jac - g
-        x, f, g = x + s, search.fun, search.jac
+
+    def direction_of(g):
+        return (-g, _first_step(g)) if H_inv is None else (-H_inv @ g, 1.0)
+
+    def remember(s, y):
+        nonlocal H_inv
         rho = 1.0 / (y @ s)
         if H_inv is None:
-            H_inv = np.eye(x.size) * (y @ s) / (y @ y)
+            H_inv = np.eye(s.size) * (y @ s) / (y @ y)
         H_inv_y = H_inv @ y
         # The product form above, expanded so that it costs O(n²) instead of O(n³).
         H_inv += (rho * rho * (y @ H_inv_y) + rho) * np.outer(s, s) - rho * (
             np.outer(H_inv_y, s) + np.outer(s, H_inv_y))
-        if callback is not None:
-            callback(x.copy())
-    return _result(objective, x, f, g, maxiter, _converged(g, gtol), "reached maxiter")
+
+    return _descend(objective, x, gtol, maxiter, callback,
+                    _quasi_newton_point(objective, c1, c2, direction_of, remember))
 
 
 def two_loop_recursion(g, s_history, y_history):
@@ -445,30 +453,22 @@ def lbfgs(problem, x0, grad=None, memory=10, c1=1e-4, c2=0.9, gtol=1e-5, ftol=2.
     """
     objective = _Objective(problem, grad)
     x = _check_start(x0, objective.dim)
-    _check_count("memory", memory, 1)
+    memory = validate.count("memory", memory, 1)
     _check_wolfe_constants(c1, c2)
-    _check_nonnegative("gtol", gtol)
-    _check_nonnegative("ftol", ftol)
-    _check_count("maxiter", maxiter, 0)
-    f, g = objective.value_and_grad(x)
+    validate.nonnegative("gtol", gtol)
+    validate.nonnegative("ftol", ftol)
+    maxiter = validate.count("maxiter", maxiter, 0)
     s_history, y_history = [], []
-    for nit in range(maxiter):
-        if _converged(g, gtol):
-            return _result(objective, x, f, g, nit, True, "gradient below gtol")
-        direction = -two_loop_recursion(g, s_history, y_history)
-        step = 1.0 if s_history else _first_step(g)
-        search = strong_wolfe_line_search(objective.value_and_grad, x, direction, f, g, step, c1, c2)
-        if not search.success:
-            return _result(objective, x, f, g, nit, False, "line search failed")
-        s_history.append(search.step * direction)
-        y_history.append(search.jac - g)
+
+    def direction_of(g):
+        return -two_loop_recursion(g, s_history, y_history), 1.0 if s_history else _first_step(g)
+
+    def remember(s, y):
+        s_history.append(s)
+        y_history.append(y)
         if len(s_history) > memory:
             s_history.pop(0)
             y_history.pop(0)
-        f_old = f
-        x, f, g = x + s_history[-1], search.fun, search.jac
-        if callback is not None:
-            callback(x.copy())
-        if (f_old - f) / max(abs(f_old), abs(f), 1.0) <= ftol:
-            return _result(objective, x, f, g, nit + 1, True, "relative reduction of f below ftol")
-    return _result(objective, x, f, g, maxiter, _converged(g, gtol), "reached maxiter")
+
+    return _descend(objective, x, gtol, maxiter, callback,
+                    _quasi_newton_point(objective, c1, c2, direction_of, remember), ftol=ftol)

@@ -15,6 +15,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
+from course_lib import validate
+
 
 def _eigenvalues(hessian):
     hessian = np.asarray(hessian, dtype=float)
@@ -102,9 +104,7 @@ def goe_positive_definite_probability(n):
     int x^j w when n is odd; the probability is the ratio, sqrt(det_+ / det_all). It falls like
     exp(-theta n^2) with theta -> ln(3) / 4 (Dean & Majumdar, 2006): faster than exponentially.
     """
-    if int(n) != n or n < 1:
-        raise ValueError(f"n must be an integer >= 1, got {n!r}")
-    n = int(n)
+    n = validate.count("n", n, 1)
     nodes, weights = np.polynomial.legendre.leggauss(200)
     j = np.arange(n)[:, None]
     # int_0^b x^j exp(-x^2/2) dx = c_j * P((j+1)/2, b^2/2), P the regularized lower incomplete gamma

@@ -7,6 +7,8 @@ import math
 
 def _number(name, value):
     try:
+        if isinstance(value, str | bytes):  # float("1") would accept text
+            raise TypeError
         return float(value)
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be a number, got {value!r}") from None

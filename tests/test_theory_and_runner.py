@@ -4,7 +4,7 @@ clear errors for bad hyperparameters."""
 import numpy as np
 import pytest
 
-from course_lib import optim, problems, theory
+from course_lib import optim, problems, theory, validate
 
 
 @pytest.mark.parametrize("kappa", [10, 100, 1000])
@@ -108,6 +108,23 @@ def test_wrapper_keeps_state_and_reset_starts_over():
         opt.reset()
         assert opt.state is None
         assert np.array_equal(opt.step(x, dx), first), cls.__name__
+
+
+@pytest.mark.parametrize("check, value", [
+    (validate.positive, 0), (validate.positive, float("inf")), (validate.positive, "1"),
+    (validate.nonnegative, -1e-300), (validate.nonnegative, float("nan")), (validate.unit_interval, 1.0),
+    (validate.unit_interval, float("nan")), (validate.count, 2.5), (validate.count, True),
+    (validate.count, float("inf")), (validate.count, 1),
+])
+def test_validation_helpers_name_the_argument(check, value):
+    args = ("width", value, 2) if check is validate.count else ("width", value)
+    with pytest.raises(ValueError, match="^width must"):
+        check(*args)
+
+
+def test_validation_helpers_return_the_cleaned_value():
+    assert validate.count("n", 3.0, 1) == 3 and isinstance(validate.count("n", np.int64(3), 1), int)
+    assert validate.positive("lr", np.float32(0.5)) == 0.5 and validate.unit_interval("rho", 0) == 0.0
 
 
 def lowered_to_zero(opt):

@@ -1,5 +1,6 @@
 """Shared helpers for the homework tests: run nbval as a student would and read its per-cell verdicts."""
 
+import linecache
 import re
 import subprocess
 import sys
@@ -7,6 +8,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import nbformat
+
+from course_lib.grading import checks
+from course_lib.grading.assignment import grading_metadata, replace_regions
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"
@@ -47,3 +51,47 @@ def run_nbval(paths, tmp_path):
         assert sorted(cells) == list(range(len(ids))), f"{path.name}: nbval reported cells {sorted(cells)}"
         by_id[path.stem] = {ids[index]: verdict for index, verdict in cells.items()}
     return by_id
+
+
+def score(assignment, answers=(), seed=None, exercises=None):
+    """Grade a template in this process the way the batch grader does, cheaply: instructor and
+    answer cells run in one namespace (answers: {answer cell id: text for its solution region}),
+    check cells run inside ``checks.collect`` under grading seed ``seed``, each check call earning
+    its own points. Returns {exercise id: (points, [messages])} for ``exercises`` (default all).
+
+    Sources are registered in ``linecache`` as IPython does, so the forbidden-use scan of the check
+    API can read a student's function as it does in a kernel.
+    """
+    answers = dict(answers)
+    wanted = set(exercises or assignment.exercises)
+    namespace = {"__name__": "__main__"}
+    scores = {exercise: [0.0, []] for exercise in wanted}
+    checks.set_grading_seed(seed)
+    try:
+        for cell in assignment.notebook.cells:
+            if cell.cell_type != "code":
+                continue
+            meta = grading_metadata(cell) or {}
+            if meta and meta["exercise"] not in wanted:
+                continue
+            source = cell.source
+            if meta.get("kind") == "answer" and cell.id in answers:
+                source = replace_regions(source, [answers[cell.id]])
+            filename = f"<cell {cell.id}>"
+            linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+            code = compile(source, filename, "exec")
+            if meta.get("kind") != "check":
+                exec(code, namespace)
+                continue
+            entry = scores[meta["exercise"]]
+            with checks.collect(filename) as results:
+                try:
+                    exec(code, namespace)
+                except Exception as exc:  # the cell stopped: its remaining checks earn nothing
+                    entry[1].append(f"stopped: {type(exc).__name__}: {exc}")
+            for result in results:
+                entry[0] += result.earned
+                entry[1].append(result.message())
+    finally:
+        checks.set_grading_seed(None)
+    return {exercise: (points, messages) for exercise, (points, messages) in scores.items()}

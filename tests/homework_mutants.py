@@ -8,6 +8,12 @@ notebook uses what the exercise forbids: right numbers, wrong means.
 MUTANTS = {
     "01_conditioning": {
         "condition_number": {
+            'float32 arithmetic':
+                's = np.linalg.svd(hessian.astype(np.float32), compute_uv=False)\n'
+                'return float(s[0] / s[-1])',
+            'largest |eigenvalue| over the smallest signed one':
+                'e = np.linalg.eigvalsh(hessian)\n'
+                'return np.max(np.abs(e)) / np.min(e)',
             "eigenvalue ratio (wrong for indefinite H)":
                 "eigenvalues = np.linalg.eigvalsh(hessian)\nreturn eigenvalues[-1] / eigenvalues[0]",
             "smallest over largest": "s = np.linalg.svd(hessian, compute_uv=False)\nreturn s[-1] / s[0]",
@@ -15,6 +21,10 @@ MUTANTS = {
             "uses np.linalg.cond (forbidden)": "return np.linalg.cond(hessian)",
         },
         "max_stable_learning_rate": {
+            'last eigenvalue of np.linalg.eig (unsorted)':
+                'return 2.0 / np.linalg.eig(hessian)[0][-1]',
+            'float32 arithmetic':
+                'return 2.0 / np.linalg.eigvalsh(hessian.astype(np.float32))[-1]',
             "1 / lambda_max": "return 1.0 / np.linalg.eigvalsh(hessian)[-1]",
             "2 / lambda_min": "return 2.0 / np.linalg.eigvalsh(hessian)[0]",
             "largest diagonal entry": "return 2.0 / np.max(np.diag(hessian))",
@@ -22,6 +32,11 @@ MUTANTS = {
                 "from course_lib import theory\nreturn theory.max_stable_learning_rate(hessian)",
         },
         "gd_step": {
+            'modifies x in place':
+                'x -= learning_rate * dx\n'
+                'return x',
+            'float32 arithmetic':
+                'return (x - learning_rate * dx).astype(np.float32)',
             "sign error (slide typo)": "return x + learning_rate * dx",
             "forgets the learning rate": "return x - dx",
             "learning rate squared": "return x - learning_rate**2 * dx",
@@ -31,6 +46,27 @@ MUTANTS = {
     },
     "02_minima_saddles": {
         "classify_critical_point": {
+            'tests signs before the zero test':
+                'e = np.linalg.eigvalsh(hessian)\n'
+                'if np.all(e > 0):\n'
+                "    return 'minimum'\n"
+                'if np.all(e < 0):\n'
+                "    return 'maximum'\n"
+                'scale = np.max(np.abs(e))\n'
+                'if scale == 0 or np.any(np.abs(e) <= tol * scale):\n'
+                "    return 'degenerate'\n"
+                "return 'saddle'",
+            'ignores the tol argument':
+                'e = np.linalg.eigvalsh(hessian)\n'
+                'scale = np.max(np.abs(e))\n'
+                'if scale == 0 or np.any(np.abs(e) <= 1e-8 * scale):\n'
+                "    return 'degenerate'\n"
+                "return 'minimum' if np.all(e > 0) else 'maximum' if np.all(e < 0) else 'saddle'",
+            'absolute tolerance (|lambda| <= tol)':
+                'e = np.linalg.eigvalsh(hessian)\n'
+                'if np.any(np.abs(e) <= tol):\n'
+                "    return 'degenerate'\n"
+                "return 'minimum' if np.all(e > 0) else 'maximum' if np.all(e < 0) else 'saddle'",
             "determinant test (2-D rule)":
                 "det = np.linalg.det(hessian)\nif det < 0:\n    return 'saddle'\n"
                 "return 'minimum' if np.trace(hessian) > 0 else 'maximum'",
@@ -45,6 +81,12 @@ MUTANTS = {
                 "return 'minimum' if np.all(e > 0) else 'maximum' if np.all(e < 0) else 'saddle'",
         },
         "fraction_positive_definite": {
+            'a new generator per sample (another stream)':
+                'count = 0\n'
+                'for i in range(num_samples):\n'
+                '    A = np.random.default_rng(seed + i).standard_normal((n, n))\n'
+                '    count += np.linalg.eigvalsh((A + A.T) / 2)[0] > 0\n'
+                'return count / num_samples',
             "copies the upper triangle (another ensemble)":
                 "A = np.random.default_rng(seed).standard_normal((num_samples, n, n))\n"
                 "H = np.triu(A) + np.swapaxes(np.triu(A, 1), 1, 2)\n"
@@ -62,6 +104,14 @@ MUTANTS = {
                 "return float(np.mean(np.linalg.eigvalsh(H)[:, -1] > 0))",
         },
         "saddle_free_newton_step": {
+            'np.linalg.eig with V.T (wrong for repeated eigenvalues)':
+                'e, V = np.linalg.eig(hessian)\n'
+                'return x - V @ ((V.T @ grad) / np.abs(e))',
+            '|H| taken entrywise':
+                'return x - np.linalg.solve(np.abs(hessian), grad)',
+            'float32 arithmetic':
+                'e, V = np.linalg.eigh(hessian.astype(np.float32))\n'
+                'return x - V @ ((V.T @ grad.astype(np.float32)) / np.abs(e))',
             "plain Newton (H instead of |H|)": "return x - np.linalg.solve(hessian, grad)",
             "sign error": "e, V = np.linalg.eigh(hessian)\nreturn x + V @ ((V.T @ grad) / np.abs(e))",
             "|diagonal| only": "return x - grad / np.abs(np.diag(hessian))",
@@ -74,6 +124,12 @@ MUTANTS = {
     },
     "03_minibatch_noise": {
         "minibatch_gradient": {
+            'divides by N instead of B':
+                'rows = A[indices]\n'
+                'return rows.T @ (rows @ x - b[indices]) / len(A)',
+            'float32 arithmetic':
+                'rows = A[indices].astype(np.float32)\n'
+                'return rows.T @ (rows @ x.astype(np.float32) - b[indices]) / len(indices)',
             "sums instead of averaging": "rows = A[indices]\nreturn rows.T @ (rows @ x - b[indices])",
             "ignores the batch (full gradient)": "return A.T @ (A @ x - b) / len(A)",
             "residual sign flipped":
@@ -100,6 +156,14 @@ MUTANTS = {
     },
     "04_momentum": {
         "momentum_step": {
+            'updates the velocity in place':
+                "state['velocity'] *= rho\n"
+                "state['velocity'] += dx\n"
+                "return x - learning_rate * state['velocity'], {'velocity': state['velocity']}",
+            'modifies x in place':
+                "v = rho * state['velocity'] + dx\n"
+                'x -= learning_rate * v\n'
+                "return x, {'velocity': v}",
             "sign error (slide typo)":
                 "v = rho * state['velocity'] + dx\nreturn x + learning_rate * v, {'velocity': v}",
             "learning rate inside the velocity":
@@ -114,6 +178,9 @@ MUTANTS = {
                 "opt.velocity = state['velocity']\nx = opt.step(x, dx)\nreturn x, {'velocity': opt.velocity}",
         },
         "momentum_to_cs231n": {
+            'scales the velocity in place':
+                'velocity *= -learning_rate\n'
+                'return velocity',
             "sign error": "return learning_rate * velocity",
             "divides by the learning rate": "return -velocity / learning_rate",
             "forgets the learning rate": "return -velocity",
@@ -121,6 +188,12 @@ MUTANTS = {
     },
     "05_nesterov": {
         "nesterov_step": {
+            'updates the velocity in place':
+                "old = state['velocity'].copy()\n"
+                "v = state['velocity']\n"
+                'v *= rho\n'
+                'v -= learning_rate * dx\n'
+                "return x - rho * old + (1 + rho) * v, {'velocity': v}",
             "forgets -rho * old velocity":
                 "v = rho * state['velocity'] - learning_rate * dx\nreturn x + (1 + rho) * v, {'velocity': v}",
             "old and new velocity swapped":
@@ -138,6 +211,13 @@ MUTANTS = {
     },
     "06_adagrad_rmsprop": {
         "adagrad_step": {
+            'accumulates in place':
+                "state['grad_squared'] += dx * dx\n"
+                "s = state['grad_squared']\n"
+                "return x - learning_rate * dx / (np.sqrt(s) + eps), {'grad_squared': s}",
+            'float32 arithmetic':
+                "s = (state['grad_squared'] + dx * dx).astype(np.float32)\n"
+                "return x - learning_rate * dx / (np.sqrt(s) + eps), {'grad_squared': s.astype(float)}",
             "eps inside the root":
                 "s = state['grad_squared'] + dx * dx\n"
                 "return x - learning_rate * dx / np.sqrt(s + eps), {'grad_squared': s}",
@@ -151,6 +231,11 @@ MUTANTS = {
                 "return x - learning_rate * dx / (np.sqrt(s) + eps), {'grad_squared': s + dx * dx}",
         },
         "rmsprop_step": {
+            'updates the cache in place':
+                "s = state['grad_squared']\n"
+                's *= decay_rate\n'
+                's += (1 - decay_rate) * dx * dx\n'
+                "return x - learning_rate * dx / (np.sqrt(s) + eps), {'grad_squared': s}",
             "eps inside the root":
                 "s = decay_rate * state['grad_squared'] + (1 - decay_rate) * dx * dx\n"
                 "return x - learning_rate * dx / np.sqrt(s + eps), {'grad_squared': s}",
@@ -166,6 +251,13 @@ MUTANTS = {
     },
     "07_adam": {
         "adam_almost_step": {
+            'updates the moments in place':
+                "m, v = state['first_moment'], state['second_moment']\n"
+                'm *= beta1\n'
+                'm += (1 - beta1) * dx\n'
+                'v *= beta2\n'
+                'v += (1 - beta2) * dx * dx\n'
+                "return x - learning_rate * m / (np.sqrt(v) + eps), {'first_moment': m, 'second_moment': v}",
             "beta1 for the second moment":
                 "m = beta1 * state['first_moment'] + (1 - beta1) * dx\n"
                 "v = beta1 * state['second_moment'] + (1 - beta1) * dx * dx\n"
@@ -180,6 +272,19 @@ MUTANTS = {
                 "return x - learning_rate * m / (np.sqrt(v) + eps), {'first_moment': m, 'second_moment': v}",
         },
         "adam_step": {
+            'returns the old t':
+                "t = state['t'] + 1\n"
+                "m = beta1 * state['first_moment'] + (1 - beta1) * dx\n"
+                "v = beta2 * state['second_moment'] + (1 - beta2) * dx * dx\n"
+                'x = x - learning_rate * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps)\n'
+                "return x, {'first_moment': m, 'second_moment': v, 't': state['t']}",
+            "increments t in the caller's state":
+                "state['t'] += 1\n"
+                "t = state['t']\n"
+                "m = beta1 * state['first_moment'] + (1 - beta1) * dx\n"
+                "v = beta2 * state['second_moment'] + (1 - beta2) * dx * dx\n"
+                'x = x - learning_rate * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps)\n'
+                "return x, {'first_moment': m, 'second_moment': v, 't': t}",
             "missing bias correction":
                 "m = beta1 * state['first_moment'] + (1 - beta1) * dx\n"
                 "v = beta2 * state['second_moment'] + (1 - beta2) * dx * dx\n"
@@ -213,6 +318,14 @@ MUTANTS = {
     },
     "08_newton_lbfgs": {
         "newton_step": {
+            "saddle-free step (|H|) instead of Newton's":
+                'e, V = np.linalg.eigh(hessian)\n'
+                'return x - V @ ((V.T @ grad) / np.abs(e))',
+            'Cholesky solve (positive definite H only)':
+                'L = np.linalg.cholesky(hessian)\n'
+                'return x - np.linalg.solve(L.T, np.linalg.solve(L, grad))',
+            'float32 arithmetic':
+                'return x - np.linalg.solve(hessian.astype(np.float32), grad.astype(np.float32))',
             "H instead of H^-1": "return x - hessian @ grad",
             "sign error": "return x + np.linalg.solve(hessian, grad)",
             "diagonal Hessian only": "return x - grad / np.diag(hessian)",
@@ -222,6 +335,16 @@ MUTANTS = {
                 "jac=lambda z: hessian @ z - (hessian @ x - grad), method='BFGS', tol=1e-14).x",
         },
         "backtracking_line_search": {
+            'moves x in place while searching':
+                'p = Rosenbrock(dim=len(x))\n'
+                'loss, slope = p.loss(x), p.grad(x) @ direction\n'
+                'alpha = step\n'
+                'x += alpha * direction\n'
+                'while p.loss(x) > loss + c1 * alpha * slope:\n'
+                '    x -= alpha * direction\n'
+                '    alpha *= shrink\n'
+                '    x += alpha * direction\n'
+                'return alpha',
             "no c1 (plain decrease)":
                 "p = Rosenbrock(dim=len(x))\nalpha = step\n"
                 "while p.loss(x + alpha * direction) > p.loss(x):\n    alpha *= shrink\nreturn alpha",
@@ -239,6 +362,32 @@ MUTANTS = {
                 "return alpha",
         },
         "two_loop_recursion": {
+            "overwrites the caller's g (q = g; q -= ...)":
+                'q = g\n'
+                'rhos = [1.0 / (y @ s) for s, y in zip(s_history, y_history)]\n'
+                'alphas = []\n'
+                'for s, y, rho in zip(s_history[::-1], y_history[::-1], rhos[::-1]):\n'
+                '    a = rho * (s @ q)\n'
+                '    q -= a * y\n'
+                '    alphas.append(a)\n'
+                'r = (s_history[-1] @ y_history[-1]) / (y_history[-1] @ y_history[-1]) * q\n'
+                'for s, y, rho, a in zip(s_history, y_history, rhos, alphas[::-1]):\n'
+                '    r = r + (a - rho * (y @ r)) * s\n'
+                'return r',
+            "reverses the caller's lists":
+                's_history.reverse()\n'
+                'y_history.reverse()\n'
+                'q = np.array(g, dtype=float)\n'
+                'rhos = [1.0 / (y @ s) for s, y in zip(s_history, y_history)]\n'
+                'alphas = []\n'
+                'for s, y, rho in zip(s_history, y_history, rhos):\n'
+                '    a = rho * (s @ q)\n'
+                '    q = q - a * y\n'
+                '    alphas.append(a)\n'
+                'r = (s_history[0] @ y_history[0]) / (y_history[0] @ y_history[0]) * q\n'
+                'for s, y, rho, a in zip(s_history[::-1], y_history[::-1], rhos[::-1], alphas[::-1]):\n'
+                '    r = r + (a - rho * (y @ r)) * s\n'
+                'return r',
             "no initial scaling (gamma = 1)":
                 "q = np.array(g, dtype=float)\nrhos = [1.0 / (y @ s) for s, y in zip(s_history, y_history)]\n"
                 "alphas = []\nfor s, y, rho in zip(s_history[::-1], y_history[::-1], rhos[::-1]):\n"
@@ -266,28 +415,221 @@ MUTANTS = {
     },
 }
 
-# Correct answers written differently from the key: the checks must accept them (no false alarms).
+# Correct answers written differently from the key (other formulations, other numerics): the checks
+# must accept them under every grading seed (no false alarms).
 CONTROLS = {
-    "01_conditioning": {"condition_number":
-                        "e = np.abs(np.linalg.eigvalsh(hessian))\nreturn e.max() / e.min()"},
-    "02_minima_saddles": {"saddle_free_newton_step":
-                          "e, V = np.linalg.eigh(hessian)\nabs_h = V @ np.diag(np.abs(e)) @ V.T\n"
-                          "return x - np.linalg.solve(abs_h, grad)"},
-    "03_minibatch_noise": {"minibatch_gradient":
-                           "return np.mean([(A[i] @ x - b[i]) * A[i] for i in indices], axis=0)"},
-    "04_momentum": {"momentum_step":
-                    "velocity = state['velocity'] * rho\nvelocity += dx\n"
-                    "return x - learning_rate * velocity, {'velocity': velocity}"},
-    "05_nesterov": {"nesterov_step":
-                    "v = state['velocity']\nnew_v = rho * v - learning_rate * dx\n"
-                    "return x + new_v + rho * (new_v - v), {'velocity': new_v}"},
-    "06_adagrad_rmsprop": {"rmsprop_step":
-                           "s = state['grad_squared'] + (1 - decay_rate) * (dx**2 - state['grad_squared'])\n"
-                           "return x - learning_rate * dx / (s**0.5 + eps), {'grad_squared': s}"},
-    "07_adam": {"adam_step":
-                "t = state['t'] + 1\nm = state['first_moment'] + (1 - beta1) * (dx - state['first_moment'])\n"
+    '01_conditioning': {
+        'condition_number': {
+            'absolute eigenvalues':
+                'e = np.abs(np.linalg.eigvalsh(hessian))\n'
+                'return e.max() / e.min()',
+            'eigenvalues of H^T H (kappa^2 roundoff)':
+                'e = np.linalg.eigvalsh(hessian.T @ hessian)\n'
+                'return np.sqrt(e[-1] / e[0])',
+            'norm of H times norm of its inverse':
+                'return np.linalg.norm(hessian, 2) * np.linalg.norm(np.linalg.inv(hessian), 2)',
+        },
+        'max_stable_learning_rate': {
+            'spectral norm':
+                'return 2 / np.linalg.norm(hessian, 2)',
+            'largest of np.linalg.eig':
+                'return 2 / np.max(np.linalg.eig(hessian)[0].real)',
+        },
+        'gd_step': {
+            'np.subtract':
+                'return np.subtract(x, learning_rate * dx)',
+            'in place on a copy':
+                'x_next = x.copy()\n'
+                'x_next -= learning_rate * dx\n'
+                'return x_next',
+        },
+    },
+    '02_minima_saddles': {
+        'classify_critical_point': {
+            'np.linalg.eigvals, sorted':
+                'e = np.sort(np.linalg.eigvals(hessian).real)\n'
+                'scale = max(abs(e[0]), abs(e[-1]))\n'
+                'if scale == 0 or np.min(np.abs(e)) <= tol * scale:\n'
+                "    return 'degenerate'\n"
+                "return 'minimum' if e[0] > 0 else 'maximum' if e[-1] < 0 else 'saddle'",
+            'spectral norm and counts':
+                'e = np.linalg.eigvalsh(hessian)\n'
+                'scale = np.linalg.norm(hessian, 2)\n'
+                'if np.sum(np.abs(e) <= tol * scale) > 0:\n'
+                "    return 'degenerate'\n"
+                'positive = np.sum(e > 0)\n'
+                "return {len(e): 'minimum', 0: 'maximum'}.get(positive, 'saddle')",
+        },
+        'fraction_positive_definite': {
+            'one matrix at a time from the same stream':
+                'rng = np.random.default_rng(seed)\n'
+                'count = 0\n'
+                'for _ in range(num_samples):\n'
+                '    A = rng.standard_normal((n, n))\n'
+                '    count += np.linalg.eigvalsh((A + A.T) / 2)[0] > 0\n'
+                'return count / num_samples',
+            'Cholesky succeeds':
+                'A = np.random.default_rng(seed).standard_normal((num_samples, n, n))\n'
+                'count = 0\n'
+                'for H in (A + np.swapaxes(A, 1, 2)) / 2:\n'
+                '    try:\n'
+                '        np.linalg.cholesky(H)\n'
+                '        count += 1\n'
+                '    except np.linalg.LinAlgError:\n'
+                '        pass\n'
+                'return count / num_samples',
+        },
+        'saddle_free_newton_step': {
+            'solve with |H|':
+                'e, V = np.linalg.eigh(hessian)\n'
+                'abs_h = V @ np.diag(np.abs(e)) @ V.T\n'
+                'return x - np.linalg.solve(abs_h, grad)',
+            'np.linalg.eig with the inverse of V':
+                'e, V = np.linalg.eig(hessian)\n'
+                'return x - (V @ np.diag(1 / np.abs(e)) @ np.linalg.inv(V) @ grad).real',
+        },
+    },
+    '03_minibatch_noise': {
+        'minibatch_gradient': {
+            'mean over a list':
+                'return np.mean([(A[i] @ x - b[i]) * A[i] for i in indices], axis=0)',
+            'weights from np.bincount':
+                'w = np.bincount(indices, minlength=len(A)) / len(indices)\n'
+                'return A.T @ (w * (A @ x - b))',
+        },
+        'minibatch_variance': {
+            'squared deviations':
+                'N = len(per_example_grads)\n'
+                'deviations = per_example_grads - per_example_grads.mean(axis=0)\n'
+                'return np.sum(deviations**2) / N / batch_size * (N - batch_size) / (N - 1)',
+            'trace of the covariance':
+                'N = len(per_example_grads)\n'
+                'sigma2 = np.trace(np.cov(per_example_grads.T, bias=True))\n'
+                'return sigma2 * (N - batch_size) / (batch_size * (N - 1))',
+        },
+    },
+    '04_momentum': {
+        'momentum_step': {
+            'in place on a new array':
+                "velocity = state['velocity'] * rho\n"
+                'velocity += dx\n'
+                "return x - learning_rate * velocity, {'velocity': velocity}",
+            'np.add and a copied state':
+                'new_state = dict(state)\n'
+                "new_state['velocity'] = np.add(rho * state['velocity'], dx)\n"
+                "return x - learning_rate * new_state['velocity'], new_state",
+        },
+        'momentum_to_cs231n': {
+            'np.negative':
+                'return np.negative(velocity) * learning_rate',
+            'multiply by -1':
+                'return (-1.0 * learning_rate) * velocity',
+        },
+    },
+    '05_nesterov': {
+        'nesterov_step': {
+            'x + new_v + rho (new_v - v)':
+                "v = state['velocity']\n"
+                'new_v = rho * v - learning_rate * dx\n'
+                "return x + new_v + rho * (new_v - v), {'velocity': new_v}",
+            'look-ahead written out':
+                "v = rho * state['velocity'] - learning_rate * dx\n"
+                "return x + rho * rho * state['velocity'] - (1 + rho) * learning_rate * dx, {'velocity': v}",
+        },
+    },
+    '06_adagrad_rmsprop': {
+        'adagrad_step': {
+            'power 0.5 and a new dict':
+                "s = state['grad_squared'] + dx**2\n"
+                'return x - learning_rate * dx / (s**0.5 + eps), dict(grad_squared=s)',
+            'np.square and np.divide':
+                "s = np.add(state['grad_squared'], np.square(dx))\n"
+                "return x - np.divide(learning_rate * dx, np.sqrt(s) + eps), {'grad_squared': s}",
+        },
+        'rmsprop_step': {
+            'leaky average as an increment':
+                "s = state['grad_squared'] + (1 - decay_rate) * (dx**2 - state['grad_squared'])\n"
+                "return x - learning_rate * dx / (s**0.5 + eps), {'grad_squared': s}",
+            'np.square':
+                "s = decay_rate * state['grad_squared'] + (1 - decay_rate) * np.square(dx)\n"
+                'step = learning_rate / (np.sqrt(s) + eps) * dx\n'
+                "return x - step, {'grad_squared': s}",
+        },
+    },
+    '07_adam': {
+        'adam_almost_step': {
+            'increments':
+                "m = state['first_moment'] + (1 - beta1) * (dx - state['first_moment'])\n"
                 "v = state['second_moment'] + (1 - beta2) * (dx * dx - state['second_moment'])\n"
-                "step = learning_rate * m / (1 - beta1**t) / (np.sqrt(v / (1 - beta2**t)) + eps)\n"
-                "return x - step, {'first_moment': m, 'second_moment': v, 't': t}"},
-    "08_newton_lbfgs": {"newton_step": "return x - np.linalg.inv(hessian) @ grad"},
+                "return x - learning_rate * m / (np.sqrt(v) + eps), {'first_moment': m, 'second_moment': v}",
+            'np.square and a copied state':
+                'new = dict(state)\n'
+                "new['first_moment'] = beta1 * state['first_moment'] + (1 - beta1) * dx\n"
+                "new['second_moment'] = beta2 * state['second_moment'] + (1 - beta2) * np.square(dx)\n"
+                "return x - learning_rate * new['first_moment'] / (new['second_moment']**0.5 + eps), new",
+        },
+        'adam_step': {
+            'increments':
+                "t = state['t'] + 1\n"
+                "m = state['first_moment'] + (1 - beta1) * (dx - state['first_moment'])\n"
+                "v = state['second_moment'] + (1 - beta2) * (dx * dx - state['second_moment'])\n"
+                'step = learning_rate * m / (1 - beta1**t) / (np.sqrt(v / (1 - beta2**t)) + eps)\n'
+                "return x - step, {'first_moment': m, 'second_moment': v, 't': t}",
+            'corrected moments by name':
+                "t = state['t'] + 1\n"
+                "m = beta1 * state['first_moment'] + (1 - beta1) * dx\n"
+                "v = beta2 * state['second_moment'] + (1 - beta2) * dx**2\n"
+                'm_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)\n'
+                "return x - learning_rate * m_hat / (np.sqrt(v_hat) + eps), {'first_moment': m, "
+                "'second_moment': v, 't': t}",
+        },
+    },
+    '08_newton_lbfgs': {
+        'newton_step': {
+            'explicit inverse':
+                'return x - np.linalg.inv(hessian) @ grad',
+            'least squares':
+                'return x - np.linalg.lstsq(hessian, grad, rcond=None)[0]',
+        },
+        'backtracking_line_search': {
+            'counts the shrinks':
+                'p = Rosenbrock(dim=len(x))\n'
+                'f0, slope = p.loss(x), p.grad(x) @ direction\n'
+                'k = 0\n'
+                'while p.loss(x + step * shrink**k * direction) > f0 + c1 * step * shrink**k * slope:\n'
+                '    k += 1\n'
+                'return step * shrink**k',
+            'for loop with break':
+                'p = Rosenbrock(dim=len(x))\n'
+                'alpha = step\n'
+                'for _ in range(10_000):\n'
+                '    if p.loss(x + alpha * direction) <= p.loss(x) + c1 * alpha * (p.grad(x) @ '
+                'direction):\n'
+                '        break\n'
+                '    alpha = alpha * shrink\n'
+                'return alpha',
+        },
+        'two_loop_recursion': {
+            'the BFGS matrix built explicitly':
+                'n = len(g)\n'
+                'H = (s_history[-1] @ y_history[-1]) / (y_history[-1] @ y_history[-1]) * np.eye(n)\n'
+                'for s, y in zip(s_history, y_history):\n'
+                '    rho = 1 / (y @ s)\n'
+                '    V = np.eye(n) - rho * np.outer(y, s)\n'
+                '    H = V.T @ H @ V + rho * np.outer(s, s)\n'
+                'return H @ g',
+            'indices instead of zip':
+                'm = len(s_history)\n'
+                'q = g.copy()\n'
+                'a = np.zeros(m)\n'
+                'for i in range(m - 1, -1, -1):\n'
+                '    a[i] = (s_history[i] @ q) / (y_history[i] @ s_history[i])\n'
+                '    q = q - a[i] * y_history[i]\n'
+                'r = q * (s_history[-1] @ y_history[-1]) / (y_history[-1] @ y_history[-1])\n'
+                'for i in range(m):\n'
+                '    b = (y_history[i] @ r) / (y_history[i] @ s_history[i])\n'
+                '    r = r + (a[i] - b) * s_history[i]\n'
+                'return r',
+        },
+    },
 }

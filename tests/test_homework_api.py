@@ -100,7 +100,7 @@ def test_check_function_passes_and_fails_with_expected_got_hint():
         checks.check_function(lambda x: x * x + 1e-6, np.square, [(np.arange(3.0),)], points=2,
                               hint="square it")
     text = str(info.value)
-    assert "expected np.array([0., 1., 4.])" in text and "got" in text and "Hint: square it" in text
+    assert "expected np.array([0.0, 1.0, 4.0])" in text and "got" in text and "Hint: square it" in text
     assert text.startswith("[0/2 points]")
 
 

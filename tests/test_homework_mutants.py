@@ -1,67 +1,64 @@
-"""Planted wrong answers (tests/homework_mutants.py) must make their exercise's checks fail.
+"""Planted wrong answers (tests/homework_mutants.py) lose points, correct answers written differently
+(CONTROLS) earn every point, and neither depends on the grading seed.
 
-One kernel per notebook: run the solution, then for each mutant splice it into the answer cell,
-run that exercise's check cells, expect an AssertionError from the check, and restore the answer.
-Correct answers written differently (CONTROLS) must pass, so the harness is not just failing everything.
-The count is reported at the end of the run as "mutants caught: X/Y".
+Each answer is spliced into its template and graded in this process exactly as the batch grader
+grades (``homework_kit.score``: check cells inside ``checks.collect``, one result per check call)
+under SEEDS grading seeds; the points must be identical under all of them. The run ends with
+"mutants caught: X/Y" and "correct variants accepted: A/B" (tests/conftest.py sums them).
 """
 
-import copy
-
 import pytest
-from homework_kit import NOTEBOOKS, SOLUTIONS
+from homework_kit import NOTEBOOKS, SOLUTIONS, score
 from homework_mutants import CONTROLS, MUTANTS
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
 
-from course_lib.grading.assignment import find_regions, load_assignment, replace_regions
+from course_lib.grading.assignment import find_regions, load_assignment
+
+SEEDS = range(20)
 
 
-def test_every_exercise_has_at_least_two_mutants():
-    assert all(set(CONTROLS[name]) <= set(MUTANTS[name]) for name in CONTROLS)
+def test_every_exercise_has_three_slips_and_two_correct_variants():
     for name in NOTEBOOKS:
         exercises = load_assignment(SOLUTIONS / f"{name}.ipynb").exercises
-        assert set(MUTANTS[name]) == set(exercises), name
-        for exercise_id, mutants in MUTANTS[name].items():
-            slips = [label for label in mutants if "(forbidden)" not in label]
-            assert len(slips) >= 2, (name, exercise_id)
+        assert set(MUTANTS[name]) == set(exercises) == set(CONTROLS[name]), name
+        for exercise_id in exercises:
+            slips = [label for label in MUTANTS[name][exercise_id] if "(forbidden)" not in label]
+            assert len(slips) >= 3, (name, exercise_id)
+            assert len(CONTROLS[name][exercise_id]) >= 2, (name, exercise_id)
+
+
+def _points_under_seeds(assignment, exercise_id, body):
+    """{seed: points} for ``body`` as the exercise's answer, and the messages of the first seed."""
+    [answer_id] = assignment.exercises[exercise_id].answer_cells
+    answers = {answer_id: body} if body is not None else {}
+    graded = {seed: score(assignment, answers, seed, [exercise_id])[exercise_id] for seed in SEEDS}
+    return {seed: points for seed, (points, _) in graded.items()}, graded[SEEDS[0]][1]
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
-def test_mutants_are_caught(name, record_property):
+def test_points_are_the_same_under_every_seed(name, record_property):
     assignment = load_assignment(SOLUTIONS / f"{name}.ipynb")
-    notebook = assignment.notebook
-    index = {cell.id: i for i, cell in enumerate(notebook.cells)}
-    client = NotebookClient(notebook, timeout=120, kernel_name="python3",
-                            resources={"metadata": {"path": str(SOLUTIONS)}})
-    escaped, total = [], 0
-    with client.setup_kernel():
-        for i, cell in enumerate(notebook.cells):
-            if cell.cell_type == "code":
-                client.execute_cell(cell, i)
-        for exercise_id, mutants in MUTANTS[name].items():
-            exercise = assignment.exercises[exercise_id]
-            [answer_id] = exercise.answer_cells
-            answer = notebook.cells[index[answer_id]]
-            solution = find_regions(answer.source)[0].text
-            control = CONTROLS.get(name, {}).get(exercise_id)
-            for label, body in [*mutants.items(), *([("control", control)] if control else [])]:
-                assert body.strip() != solution.strip(), label
-                mutant = copy.deepcopy(answer)
-                mutant.source = replace_regions(answer.source, [body])
-                client.execute_cell(mutant, index[answer_id])  # the mutant itself must define the function
-                failures = []
-                for check_id in exercise.check_cells:
-                    try:
-                        client.execute_cell(copy.deepcopy(notebook.cells[index[check_id]]), index[check_id])
-                    except CellExecutionError as error:
-                        failures.append(error.ename)
-                if label == "control":
-                    assert not failures, f"{exercise_id}: a correct alternative answer fails {failures}"
-                else:
-                    total += 1
-                    if "AssertionError" not in failures:
-                        escaped.append(f"{exercise_id}: {label} ({failures or 'all checks passed'})")
-                client.execute_cell(answer, index[answer_id])
-    record_property("summary:mutants caught", [total - len(escaped), total])
-    assert not escaped, escaped
+    problems, caught, slips, accepted, variants = [], 0, 0, 0, 0
+    for exercise_id, exercise in assignment.exercises.items():
+        [answer_id] = exercise.answer_cells
+        solution = find_regions(assignment.cell(answer_id).source)[0].text
+        answers = [("solution", None, True)]
+        answers += [(label, body, False) for label, body in MUTANTS[name][exercise_id].items()]
+        answers += [(f"control {label}", body, True) for label, body in CONTROLS[name][exercise_id].items()]
+        for label, body, correct in answers:
+            assert body is None or body.strip() != solution.strip(), label
+            points, messages = _points_under_seeds(assignment, exercise_id, body)
+            if len(set(points.values())) > 1:
+                problems.append(f"{exercise_id}: {label}: points depend on the seed {points}")
+            full = all(p == exercise.points for p in points.values())
+            if correct and label != "solution":
+                variants += 1
+                accepted += full
+            elif not correct:
+                slips += 1
+                caught += not full
+            if correct != full:
+                problems.append(f"{exercise_id}: {label}: {'loses points' if correct else 'not caught'} "
+                                f"{points[SEEDS[0]]}/{exercise.points}\n" + "\n".join(messages))
+    record_property("summary:mutants caught", [caught, slips])
+    record_property("summary:correct variants accepted", [accepted, variants])
+    assert not problems, "\n\n".join(problems)

@@ -11,7 +11,7 @@ def main(argv=None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     try:
-        from course_lib.grading import grader, publish, release
+        from course_lib.grading import grader, gradescope, publish, release
     except ModuleNotFoundError as exc:
         parser.exit(2, f"{parser.prog}: {exc.name} is not installed in this Python ({sys.executable}); "
                        "use the course's environment: .venv/bin/python (made by `make test` or `make lab`)\n")
@@ -23,6 +23,9 @@ def main(argv=None) -> int:
     publish.add_arguments(commands.add_parser(
         "publish", help="write the student edition (no solutions, no hidden checks) to a folder",
         description=publish.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter))
+    gradescope.add_arguments(commands.add_parser(
+        "gradescope", help="write a Gradescope autograder.zip for one assignment",
+        description=gradescope.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter))
     args = parser.parse_args(argv)
     try:
         return int(args.run(args) or 0)

@@ -1,0 +1,193 @@
+"""The Gradescope autograder bundle, run as Gradescope runs it: unzipped to ROOT/source, the
+submission in ROOT/submission, ``run_autograder`` writing ROOT/results/results.json, here with ROOT a
+temporary folder (``AUTOGRADER_ROOT``) and this environment's Python (``AUTOGRADER_PYTHON``)
+instead of the venv that setup.sh builds on Gradescope."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import grader_kit as kit
+import nbformat
+import pytest
+
+from course_lib.grading import gradescope
+
+# The documented fields (https://gradescope-autograders.readthedocs.io/en/latest/specs/)
+TOP = {"score", "execution_time", "output", "output_format", "test_output_format", "test_name_format",
+       "visibility", "stdout_visibility", "extra_data", "tests", "leaderboard"}
+TEST = {"score", "max_score", "status", "name", "name_format", "number", "output", "output_format", "tags",
+        "visibility", "extra_data"}
+VISIBILITY = {"hidden", "after_due_date", "after_published", "visible"}
+FORMATS = {"text", "html", "simple_format", "md", "ansi"}
+
+
+def validate(results):
+    assert set(results) <= TOP, set(results) - TOP
+    assert isinstance(results["score"], int | float)
+    assert results.get("visibility", "visible") in VISIBILITY
+    assert results.get("stdout_visibility", "hidden") in VISIBILITY
+    assert results.get("output_format", "text") in FORMATS
+    for test in results["tests"]:
+        assert set(test) <= TEST, set(test) - TEST
+        assert isinstance(test["name"], str) and isinstance(test["output"], str)
+        assert isinstance(test["score"], int | float) and isinstance(test["max_score"], int | float)
+        assert test["status"] in ("passed", "failed")
+        assert test["visibility"] in VISIBILITY and test["output_format"] in FORMATS
+    return results
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("bundle")
+    template = kit.write_template(folder)
+    done = subprocess.run([sys.executable, "-m", "course_lib.grading", "gradescope", str(template),
+                           "--out", str(folder / "autograder.zip"), "--timeout", "10"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return template, folder / "autograder.zip"
+
+
+def run_autograder(bundle, tmp_path, files, python=sys.executable):
+    """Lay out ROOT as Gradescope does, put ``files`` (name -> bytes) in the submission, run."""
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(bundle[1]) as archive:
+        archive.extractall(root / "source")
+    for name in ("run_autograder", "setup.sh"):
+        (root / "source" / name).chmod(0o755)  # zipfile does not restore modes; Gradescope's unzip does
+    (root / "submission").mkdir(parents=True)
+    for name, data in files.items():
+        (root / "submission" / name).write_bytes(data)
+    (root / "submission_metadata.json").write_text(json.dumps({"users": [{"email": "s@example.edu"}]}))
+    env = dict(os.environ, AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON=str(python))
+    env.pop("PYTHONPATH", None)
+    done = subprocess.run(["bash", str(root / "source" / "run_autograder")], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    return validate(json.loads((root / "results" / "results.json").read_text())), done
+
+
+def notebook_bytes(template, answers):
+    return nbformat.writes(kit.submission(template, answers)).encode()
+
+
+def test_bundle_holds_what_gradescope_needs_and_is_reproducible(bundle, tmp_path):
+    template, path = bundle
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+        modes = {info.filename: info.external_attr >> 16 & 0o777 for info in archive.infolist()}
+        setup = archive.read("setup.sh").decode()
+        pins = archive.read("requirements.txt").decode().split()
+    assert {"setup.sh", "run_autograder", "requirements.txt", f"template/{template.name}",
+            "course_lib/grading/grader.py", "course_lib/grading/gradescope.py"} <= names
+    assert modes["setup.sh"] == modes["run_autograder"] == 0o755
+    assert not any("__pycache__" in n or n.startswith("solutions/") for n in names)
+    # only Ubuntu's packages and PyPI: every course package pinned, no URL, no other index
+    assert all("==" in pin and "://" not in pin for pin in pins)
+    assert {p.split("==")[0] for p in pins} >= {"numpy", "scipy", "ipykernel", "nbformat", "jupyter-client"}
+    assert "http" not in setup and "--index-url" not in setup
+    again = tmp_path / "again.zip"
+    gradescope.write_zip(again, gradescope.bundle_files(template, timeout=10))
+    assert again.read_bytes() == path.read_bytes()
+
+
+@pytest.mark.slow
+def test_correct_submission_gets_full_marks(bundle, tmp_path):
+    template, _ = bundle
+    results, _ = run_autograder(bundle, tmp_path, {template.name: notebook_bytes(template, kit.SOLUTIONS)})
+    assert results["score"] == sum(kit.POINTS.values())
+    assert [t["name"] for t in results["tests"]] == list(kit.SOLUTIONS)
+    assert all(t["status"] == "passed" and t["score"] == t["max_score"] == kit.POINTS[t["name"]]
+               for t in results["tests"])
+
+
+@pytest.mark.slow
+def test_student_code_runs_unprivileged_and_cannot_read_the_template(bundle, tmp_path):
+    """An answer that is right only when it runs as root, or when it can read the checks."""
+    template, _ = bundle
+    checks = tmp_path / "autograder" / "source" / "template" / template.name
+    sneaky = {**kit.SOLUTIONS,
+              "gd": "import os\n"
+                    f"if os.geteuid() == 0 or os.access({str(checks)!r}, os.R_OK):\n"
+                    "    return x\n" + kit.SOLUTIONS["gd"]}
+    results, _ = run_autograder(bundle, tmp_path, {template.name: notebook_bytes(template, sneaky)})
+    gd = next(t for t in results["tests"] if t["name"] == "gd")
+    assert gd["status"] == "passed", gd["output"]
+
+
+@pytest.mark.slow
+def test_blank_crashing_and_unreadable_submissions_get_valid_results(bundle, tmp_path):
+    template, _ = bundle
+    blank, _ = run_autograder(bundle, tmp_path / "blank", {template.name: notebook_bytes(template, {})})
+    assert blank["score"] == 0 and all(t["status"] == "failed" for t in blank["tests"])
+    assert "NotImplementedError" in blank["tests"][0]["output"]
+
+    crash = {**kit.SOLUTIONS, "norm": "import os\nos._exit(1)"}
+    crashed, _ = run_autograder(bundle, tmp_path / "crash", {template.name: notebook_bytes(template, crash)})
+    by_name = {t["name"]: t for t in crashed["tests"]}
+    assert by_name["norm"]["score"] == 0 and "crashed" in by_name["norm"]["output"]
+    assert by_name["gd"]["status"] == by_name["momentum"]["status"] == "passed"
+
+    pdf, _ = run_autograder(bundle, tmp_path / "pdf", {"homework.pdf": b"%PDF-1.4 scanned pages"})
+    assert pdf["score"] == 0 and all("unreadable" in t["output"] for t in pdf["tests"])
+
+    nothing, _ = run_autograder(bundle, tmp_path / "nothing", {})
+    assert nothing["score"] == 0 and all("unreadable" in t["output"] for t in nothing["tests"])
+
+
+@pytest.mark.slow
+def test_hidden_check_details_wait_for_publication(bundle, tmp_path):
+    template, _ = bundle
+    # right for the visible inputs (2 coordinates), wrong for the hidden ones (4 coordinates)
+    body = kit.SOLUTIONS["momentum"].replace("return x", "return (x if len(x) == 2 else -x)")
+    results, _ = run_autograder(bundle, tmp_path, {template.name: notebook_bytes(
+        template, {**kit.SOLUTIONS, "momentum": body})})
+    tests = {t["name"]: t for t in results["tests"]}
+    assert tests["momentum"]["visibility"] == "visible" and tests["momentum"]["score"] == 1
+    assert "(hidden check)" in tests["momentum"]["output"]
+    assert "expected" not in tests["momentum"]["output"].split("(hidden check)")[1]
+    details = tests["momentum: hidden checks"]
+    assert details["visibility"] == "after_published" and "expected" in details["output"]
+
+
+def test_autograder_failure_still_writes_results(bundle, tmp_path):
+    """The grader cannot start (no Python): a visible 'autograder failed' test of 0 points."""
+    results, _ = run_autograder(bundle, tmp_path / "nopython", {"x.ipynb": b"{}"},
+                                python=tmp_path / "no-such-python")
+    assert results["score"] == 0
+    first = results["tests"][0]
+    assert first["name"] == "autograder failed" and first["visibility"] == "visible"
+    assert results["tests"][0]["max_score"] == sum(kit.POINTS.values())
+
+
+def test_grader_failure_details_are_hidden(bundle, tmp_path):
+    """The grader runs but fails (a broken template): the traceback goes to a hidden test."""
+    root = tmp_path / "broken"
+    results, _ = run_autograder(bundle, root, {"x.ipynb": b"{}"}, python=sys.executable)
+    assert results  # a well-formed run first; now break the template and run again
+    template = next((root / "autograder" / "source" / "template").glob("*.ipynb"))
+    template.write_text("not json")
+    env = dict(os.environ, AUTOGRADER_ROOT=str(root / "autograder"), AUTOGRADER_PYTHON=sys.executable)
+    subprocess.run(["bash", str(root / "autograder" / "source" / "run_autograder")], env=env, check=True,
+                   capture_output=True, timeout=120)
+    results = validate(json.loads((root / "autograder" / "results" / "results.json").read_text()))
+    visible = [t for t in results["tests"] if t["visibility"] == "visible"]
+    hidden = [t for t in results["tests"] if t["visibility"] == "hidden"]
+    assert [t["name"] for t in visible] == ["autograder failed"] and "Traceback" not in visible[0]["output"]
+    assert "Traceback" in hidden[0]["output"]
+
+
+def test_the_bundle_runs_this_checkouts_grader(bundle, tmp_path):
+    """Control: the unzipped course_lib is the one graded with (PYTHONPATH=source), not this checkout."""
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(bundle[1]) as archive:
+        archive.extractall(root / "source")
+    where = subprocess.run([sys.executable, "-c", "import course_lib.grading.grader as g; print(g.__file__)"],
+                           cwd=root / "source", env=dict(os.environ, PYTHONPATH=str(root / "source")),
+                           capture_output=True, text=True, check=True).stdout.strip()
+    assert Path(where) == root / "source" / "course_lib" / "grading" / "grader.py"

@@ -250,3 +250,37 @@ def gd_and_momentum(bowl, side_by_side, predicted_rates, learning_rate=1.0, rho=
 
     explorer.update_function = update
     return explorer
+
+
+# --- notebook 05: heavy ball and Nesterov ------------------------------------------------------------
+
+def two_momenta(bowl, momentum_runs, limits, rho=0.9, learning_rate=0.01):
+    """Sliders ρ and α (log) over ``momentum_runs(rho, learning_rate)``, a dict of runs by name:
+    the paths on the bowl (left) and their losses (right)."""
+    sliders = {"rho": slider("ρ", rho, 0.0, 0.99, step=0.01, readout_format=".2f"),
+               "learning_rate": slider("learning rate", learning_rate, -3, -1.3, log=True,
+                                       readout_format=".4f")}
+    explorer = Explorer(sliders, None, figsize=(10, 4), ncols=2)
+    ax_path, ax_loss = explorer.axes
+    draw_contours(ax_path, _grid(id(bowl), bowl, limits), minimizer=bowl.minimizer)
+    runs = momentum_runs(rho, learning_rate)
+    path_lines = {name: draw_path(ax_path, run.points, name) for name, run in runs.items()}
+    loss_lines = {name: draw_loss_curve(ax_loss, positive_floor(run.losses), name, ylabel="loss")
+                  for name, run in runs.items()}
+    ax_path.set_title("Heavy ball ('Momentum') vs Nesterov")
+    ax_path.legend(loc="lower right")
+    ax_loss.set_ylim(1e-20, 1e4)
+    ax_loss.set_title("Loss against step")
+    ax_loss.legend()
+
+    def update(rho, learning_rate):
+        parts = []
+        for name, run in momentum_runs(rho, learning_rate).items():
+            path_lines[name].set_data(run.points[:, 0], run.points[:, 1])
+            loss_lines[name].set_data(np.arange(len(run.losses)), positive_floor(run.losses))
+            parts.append(f"{name} {run.message}" if run.diverged else f"{name} {run.losses[-1]:.1e}")
+        steps = len(run.losses) - 1
+        return f"<b>ρ={rho:.2f}, lr={learning_rate:.4f}</b>: loss after {steps} steps — " + ", ".join(parts)
+
+    explorer.update_function = update
+    return explorer

@@ -147,3 +147,19 @@ def test_momentum_explorer_04():
     assert "GD: rate 1.200, diverged" in explorer.readout.value
     momentum_rate = namespace["predicted_rates"](2.2, 0.5)["Momentum"]
     assert momentum_rate < 1 and f"Momentum: rate {momentum_rate:.3f}, distance" in explorer.readout.value
+
+
+def test_nesterov_explorer_05():
+    namespace = lecture_namespace("05_nesterov.ipynb", "setup", "lookahead", "proof", "paths", "explorer")
+    explorer = namespace["explorer"]
+    explorer.widget()
+    before = explorer.readout.value
+    explorer.set(rho=0.97)
+    assert "ρ=0.97" in explorer.readout.value and explorer.readout.value != before
+    runs = namespace["momentum_runs"](0.97, 0.01)
+    assert f"Nesterov {runs['Nesterov'].losses[-1]:.1e}" in explorer.readout.value
+    # alpha lambda_max = 2.5: inside heavy ball's limit 2 + 2 rho, beyond Nesterov's (2 + 2 rho) / (1 + 2 rho)
+    explorer.set(learning_rate=0.05)
+    runs = namespace["momentum_runs"](0.97, 0.05)
+    assert not runs["Momentum"].diverged and runs["Nesterov"].diverged
+    assert "lr=0.0500" in explorer.readout.value and f"Nesterov {runs['Nesterov'].message}" in explorer.readout.value

@@ -162,4 +162,5 @@ def test_nesterov_explorer_05():
     explorer.set(learning_rate=0.05)
     runs = namespace["momentum_runs"](0.97, 0.05)
     assert not runs["Momentum"].diverged and runs["Nesterov"].diverged
-    assert "lr=0.0500" in explorer.readout.value and f"Nesterov {runs['Nesterov'].message}" in explorer.readout.value
+    assert "lr=0.0500" in explorer.readout.value
+    assert f"Nesterov {runs['Nesterov'].message}" in explorer.readout.value

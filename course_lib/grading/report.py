@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+from course_lib.grading.names import file_stem
+
 FIELDS = ("student", "exercise", "points", "max_points", "status", "message")
 MODE = 0o644  # gradebooks and feedback are shared with TAs: readable by group and others
 CANVAS_LEADING = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
@@ -185,7 +187,8 @@ def write_scores(results):
 @output_format("feedback")
 def write_feedback(results):
     for student, record in results.records.items():
-        write_atomic(results.out / "feedback" / f"{student}.md", feedback(results.template, student, record))
+        text = feedback(results.template, student, record)
+        write_atomic(results.out / "feedback" / f"{file_stem(student)}.md", text)
 
 
 def _fenced(text):
@@ -261,7 +264,7 @@ def gradescope_results(template, record: Record) -> dict:
 def write_gradescope(results):
     for student, record in results.records.items():
         text = json.dumps(gradescope_results(results.template, record), indent=1)
-        write_atomic(results.out / "gradescope" / student / "results.json", text)
+        write_atomic(results.out / "gradescope" / file_stem(student) / "results.json", text)
         if len(results.records) == 1:
             write_atomic(results.out / "results.json", text)
 
@@ -390,7 +393,7 @@ def load_results(template, records_dir, students, **options) -> Results:
     """The records of ``students`` (those with a finished record) as a ``Results``."""
     records = {}
     for student in students:
-        data = load_record(Path(records_dir) / f"{student}.json")
+        data = load_record(Path(records_dir) / f"{file_stem(student)}.json")
         if data is not None:
             records[student] = Record.from_json(student, data)
     return Results(template, records, Path(records_dir).parent, **options)

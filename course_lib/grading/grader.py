@@ -85,8 +85,9 @@ class Outcome:
         if unscored > 1e-9:
             label = f"[0/{unscored:g} points] "
             charged = [i for i in self._charged if i in messages]
-            if charged:
-                messages[charged[0]] = label + messages[charged[0]]
+            if charged:  # the cause: the first problem, or the verdict that zeroed the exercise
+                cause = charged[-1] if zero else charged[0]
+                messages[cause] = label + messages[cause]
             else:
                 messages[len(self.messages)] = label + "these checks did not run"
         return {"exercise": self.exercise, "points": 0.0 if zero else round(self.points, 6),

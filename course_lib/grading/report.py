@@ -209,7 +209,7 @@ def feedback(template, student, record: Record) -> str:
         hint = template.exercises[row.exercise].hint if row.exercise in template.exercises else ""
         if row.message:
             lines += ["", _fenced(row.message)]
-        if row.status != Status.PASSED and hint:
+        if row.status not in (Status.PASSED, Status.UNREADABLE) and hint:  # no coding hints for a PDF
             lines += ["", f"Hint: {hint}"]
     return "\n".join(lines) + "\n"
 

@@ -302,6 +302,13 @@ def plan(root: Path = ROOT) -> dict[str, bytes | object]:
     sources = [s for p in lectures for s in _code_sources(p)]
     sources += [cell.source for text in exercises.values()
                 for cell in nbformat.reads(text, as_version=4).cells if cell.cell_type == "code"]
+    for folder in FOLDERS:  # what else lives beside the notebooks (exercises/conftest.py: nbval's report)
+        for path in sorted((root / folder).iterdir()):
+            if path.is_file() and not path.is_symlink() and path.suffix != ".ipynb" \
+                    and not path.name.startswith("."):
+                files[f"{folder}/{path.name}"] = path.read_bytes()
+                if path.suffix == ".py":
+                    sources.append(path.read_text(encoding="utf-8"))
     for module in course_modules(root, sources):
         if module != REFERENCES:
             files[module] = (root / module).read_bytes()

@@ -284,3 +284,45 @@ def two_momenta(bowl, momentum_runs, limits, rho=0.9, learning_rate=0.01):
 
     explorer.update_function = update
     return explorer
+
+
+# --- notebook 06: RMSProp's memory ----------------------------------------------------------------------
+
+def draw_step_sizes(ax_const, ax_shrink, t, adagrad_ratios, rmsprop_ratios, decay_rate):
+    """AdaGrad's (fixed) and RMSProp's |step| / learning rate against t, for a constant gradient and
+    one that shrinks 10x at t = 100. ``rmsprop_ratios(decay_rate)`` returns both of RMSProp's curves.
+    Returns RMSProp's two lines."""
+    lines = []
+    for ax, adagrad, title in ((ax_const, adagrad_ratios[0], "constant gradient"),
+                               (ax_shrink, adagrad_ratios[1], "gradient shrinks 10× at t = 100")):
+        ax.loglog(t, adagrad, label="AdaGrad", color=COLORS["AdaGrad"])
+        lines += ax.loglog(t, np.ones(len(t)), label="RMSProp", color=COLORS["RMSProp"], linestyle="--")
+        ax.set_ylim(1e-3, 50)
+        ax.set_xlabel("step t")
+        ax.set_ylabel("|step| / learning rate")
+        ax.set_title(title)
+        ax.legend(loc="lower left")
+    for line, ratios in zip(lines, rmsprop_ratios(decay_rate), strict=True):
+        line.set_ydata(ratios)
+    return lines
+
+
+def step_memory(t, adagrad_ratios, rmsprop_ratios, recovery_step, decay_rate=0.99):
+    """A decay-rate slider over RMSProp's step sizes, next to AdaGrad's; ``recovery_step(ratios)`` is
+    the step at which the step is back to half the learning rate after the gradient shrinks."""
+    sliders = {"decay_rate": slider("decay_rate", decay_rate, 0.5, 0.999, step=0.001, readout_format=".3f")}
+    explorer = Explorer(sliders, None, figsize=(10, 3.8), ncols=2)
+    rmsprop_lines = draw_step_sizes(*explorer.axes, t, adagrad_ratios, rmsprop_ratios, decay_rate)
+
+    def update(decay_rate):
+        const_ratios, shrink_ratios = rmsprop_ratios(decay_rate)
+        for line, ratios in zip(rmsprop_lines, (const_ratios, shrink_ratios), strict=True):
+            line.set_ydata(ratios)
+        explorer.axes[1].set_title(f"gradient shrinks 10× at t = 100 (decay_rate = {decay_rate:.3f})")
+        return (f"<b>RMSProp decay_rate={decay_rate:.3f}</b>: first step {const_ratios[0]:.2f} × lr; "
+                f"memory ≈ {1 / (1 - decay_rate):.0f} steps; after the gradient shrinks, the step is back "
+                f"to ½ × lr at t = {recovery_step(shrink_ratios)} (AdaGrad never: it ends at "
+                f"{adagrad_ratios[1][-1]:.4f} × lr)")
+
+    explorer.update_function = update
+    return explorer

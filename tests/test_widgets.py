@@ -164,3 +164,16 @@ def test_nesterov_explorer_05():
     assert not runs["Momentum"].diverged and runs["Nesterov"].diverged
     assert "lr=0.0500" in explorer.readout.value
     assert f"Nesterov {runs['Nesterov'].message}" in explorer.readout.value
+
+
+def test_rmsprop_explorer_06():
+    namespace = lecture_namespace("06_adagrad_rmsprop.ipynb", "setup", "rmsprop-explorer")
+    explorer = namespace["explorer"]
+    explorer.widget()
+    before = explorer.readout.value
+    explorer.set(decay_rate=0.9)
+    readout = explorer.readout.value
+    assert "decay_rate=0.900" in readout and readout != before
+    assert f"first step {1 / np.sqrt(1 - 0.9):.2f} × lr" in readout  # sqrt(10): the empty cache
+    recovery = namespace["recovery_step"](namespace["rmsprop_ratios"](0.9)[1])
+    assert f"back to ½ × lr at t = {recovery} " in readout and 100 < recovery < 200

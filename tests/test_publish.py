@@ -288,3 +288,21 @@ def test_make_lab_in_a_fresh_clone_serves_lectures_and_exercises(clone, tmp_path
         except subprocess.TimeoutExpired:
             os.killpg(lab.pid, signal.SIGKILL)
             lab.wait()
+
+
+def test_readme_launch_links_open_the_student_edition(edition):
+    """The README's Binder badge and nbgitpuller link name the student edition's repository (the
+    published pyproject's name) and open a notebook that the edition holds."""
+    import re
+    import tomllib
+    from urllib.parse import parse_qs, urlparse
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    name = tomllib.loads((edition / "pyproject.toml").read_text())["project"]["name"]
+    binder = urlparse(re.search(r"https://mybinder\.org/v2/gh/[^)\s]+", readme).group(0))
+    assert binder.path.split("/")[4] == name
+    assert (edition / parse_qs(binder.query)["urlpath"][0].removeprefix("lab/tree/")).is_file()
+    link = re.search(r"https://\S+/hub/user-redirect/git-pull\?\S+", readme).group(0)
+    puller = parse_qs(urlparse(link).query)
+    assert puller["repo"][0].endswith(f"/{name}")
+    assert (edition / puller["urlpath"][0].removeprefix(f"lab/tree/{name}/")).is_file()

@@ -177,7 +177,7 @@ def reference_explorer(num_moves):
     problem, start, limits = Rosenbrock(), np.array([-1.2, 1.0]), ((-2, 2), (-1, 3))
 
     def draw_from_scratch(learning_rate):
-        figure = Figure(figsize=(6, 4), dpi=80, layout="constrained")
+        figure = Figure(figsize=(6, 4), dpi=explorer.figure.dpi, layout="constrained")  # as the explorer
         ax = figure.subplots()
         draw_contours(ax, loss_grid(problem, *limits, num=200), minimizer=problem.minimizer)
         draw_path(ax, run(SGD(learning_rate), problem, start, 100).points, label="GD")

@@ -27,6 +27,8 @@ from matplotlib.figure import Figure
 from matplotlib.spines import Spine
 from PIL import Image
 
+from course_lib.plots import EXPLORER_CSS_DPI, EXPLORER_PIXEL_RATIO
+
 
 def slider(description, value, lo, hi, step=None, log=False, readout_format=None):
     """A continuous-update-off slider (one redraw per release or key press, not per pixel).
@@ -59,13 +61,17 @@ class Explorer:
     returns the readout text (HTML allowed). Use ``explorer.figure`` to draw the initial picture.
     """
 
-    def __init__(self, sliders, update, figsize=(10, 4), ncols=1, nrows=1, dpi=80, **subplot_kw):
+    def __init__(self, sliders, update, figsize=(10, 4), ncols=1, nrows=1, **subplot_kw):
         self.sliders = dict(sliders)
         self.update_function = update
+        # Drawn with EXPLORER_PIXEL_RATIO device pixels per CSS pixel and shown at CSS size: sharp on
+        # 2x (HiDPI) screens, at about four times the pixels of a 1x render.
+        dpi = EXPLORER_CSS_DPI * EXPLORER_PIXEL_RATIO
         self.figure = Figure(figsize=figsize, dpi=dpi, layout="constrained")
         FigureCanvasAgg(self.figure)  # a pixel buffer to blit into, whatever backend pyplot uses
         self.axes = self.figure.subplots(nrows, ncols, squeeze=False, **subplot_kw).ravel()
-        self.image = widgets.Image(format="png")
+        css_width = f"{figsize[0] * EXPLORER_CSS_DPI}px"
+        self.image = widgets.Image(format="png", layout=widgets.Layout(width=css_width))
         self.readout = widgets.HTML()
         self.update_seconds = []
         self._base = None  # pixels of the figure's own artists (background, suptitle)

@@ -63,6 +63,8 @@ def test_updates_change_the_image_and_match_a_full_redraw():
     assert ax_path.lines[0].get_animated() and ax_path.title.get_animated()
     assert not any(c.get_animated() for c in ax_path.collections)
     blitted = pixels(explorer.image.value)
+    # drawn at twice the pixels of its CSS size, so it is sharp on 2x screens
+    assert blitted.shape[1] == 2 * int(explorer.image.layout.width.removesuffix("px"))
     reference = pixels(full_render(explorer))
     assert blitted.shape == reference.shape
     assert np.abs(blitted - reference).max() <= 2  # rounding of the compositing only

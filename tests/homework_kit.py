@@ -24,20 +24,22 @@ def code_cell_ids(path):
     return [cell.id for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code"]
 
 
-def run_nbval(paths, tmp_path):
-    """Run ``pytest --nbval-lax --nbval-current-env`` on notebooks in one subprocess.
+def run_nbval(paths, tmp_path, *options):
+    """Run ``pytest --nbval-lax --nbval-current-env`` on notebooks in one subprocess, as a student does
+    (the folders' conftest.py loads the course's nbval plugin; ``options`` are added).
 
-    Returns {notebook stem: {cell id: (outcome, message)}} with outcome "passed" or "failed" and
-    the failure text without colour codes. Asserts that every code cell was reported.
+    Returns ({notebook stem: {cell id: (outcome, message)}}, the terminal output) with outcome
+    "passed" or "failed" and the failure text without colour codes. Asserts that every code cell
+    was reported.
     """
     report = tmp_path / "nbval.xml"
     command = [sys.executable, "-m", "pytest", "-p", "no:xdist", "-q", "--nbval-lax", "--nbval-current-env",
-               f"--junitxml={report}", *map(str, paths)]
+               f"--junitxml={report}", *options, *map(str, paths)]
     completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert completed.returncode in (0, 1), completed.stdout[-3000:] + completed.stderr[-3000:]
     results = {}
     for case in ET.parse(report).getroot().iter("testcase"):
-        stem = case.get("classname").rsplit(".", 1)[0].split(".", 1)[1]
+        stem = case.get("classname").removesuffix(".ipynb").rsplit(".", 1)[-1]
         failure = case.find("failure")
         if failure is None:
             failure = case.find("error")
@@ -50,7 +52,7 @@ def run_nbval(paths, tmp_path):
         cells = results.get(path.stem, {})
         assert sorted(cells) == list(range(len(ids))), f"{path.name}: nbval reported cells {sorted(cells)}"
         by_id[path.stem] = {ids[index]: verdict for index, verdict in cells.items()}
-    return by_id
+    return by_id, ANSI.sub("", completed.stdout)
 
 
 def score(assignment, answers=(), seed=None, exercises=None):

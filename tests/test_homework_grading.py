@@ -18,14 +18,19 @@ from course_lib.grading.grader import Outcome, grade_submission
 
 NAME = "02_minima_saddles"
 POINTS = re.compile(r"^\[([\d.]+)/([\d.]+) points\]", re.MULTILINE)
-# One submission with a slip in two exercises and a correct variant in the third; one that raises.
+# One submission with a slip in two exercises and a correct variant in the third; one that raises in
+# one exercise and modifies an argument in another.
+SLIPS, VARIANTS = MUTANTS[NAME], CONTROLS[NAME]
 ANSWERS = {
-    "mixed": {"classify_critical_point": MUTANTS[NAME]["classify_critical_point"]["tests signs before the zero test"],
-              "fraction_positive_definite": CONTROLS[NAME]["fraction_positive_definite"]["Cholesky succeeds"],
-              "saddle_free_newton_step":
-                  MUTANTS[NAME]["saddle_free_newton_step"]["np.linalg.eig with V.T (wrong for repeated eigenvalues)"]},
+    "mixed": {"classify_critical_point": SLIPS["classify_critical_point"]["tests signs before the zero test"],
+              "fraction_positive_definite": VARIANTS["fraction_positive_definite"]["Cholesky succeeds"],
+              "saddle_free_newton_step": next(body for label, body in SLIPS["saddle_free_newton_step"].items()
+                                              if label.startswith("np.linalg.eig with V.T"))},
     "raises": {"classify_critical_point": "if len(hessian) > 2:\n    raise ValueError('only 2-D, sorry')\n"
-                                          "return 'saddle' if np.linalg.det(hessian) < 0 else 'minimum'"},
+                                          "return 'saddle' if np.linalg.det(hessian) < 0 else 'minimum'",
+               # the right numbers, but the caller's gradient is overwritten
+               "saddle_free_newton_step": "e, V = np.linalg.eigh(hessian)\ngrad[:] = V.T @ grad\n"
+                                          "return x - V @ (grad / np.abs(e))"},
 }
 
 
@@ -90,7 +95,15 @@ def test_an_error_row_names_the_case_and_its_arguments(graded):
     row = graded["raises"][11]["classify_critical_point"]
     assert row["status"] == "error"
     assert "raised ValueError: only 2-D, sorry (in case 3 of 5)" in row["message"]
-    assert "call: classify_critical_point(hessian=np.array([[-1.0, 0.0, 0.0], [0.0, -2.0, 0.0]" in row["message"]
+    assert "call: classify_critical_point(hessian=np.array([[-1.0, 0.0, 0.0], [0.0, -2.0, 0.0]" in (
+        row["message"])
+
+
+@pytest.mark.slow
+def test_a_function_that_modifies_its_argument_loses_the_points_in_the_kernel(graded):
+    row = graded["raises"][11]["saddle_free_newton_step"]
+    assert row["points"] == 0 and row["status"] == "failed"
+    assert "saddle_free_newton_step modified its argument grad" in row["message"]
 
 
 def test_a_right_value_of_the_wrong_type_gets_a_message_about_the_type():

@@ -8,7 +8,7 @@ from course_lib.grading.assignment import load_assignment
 
 @pytest.fixture(scope="module")
 def verdicts(tmp_path_factory):
-    return run_nbval([SOLUTIONS / f"{name}.ipynb" for name in NOTEBOOKS], tmp_path_factory.mktemp("nbval"))
+    return run_nbval([SOLUTIONS / f"{name}.ipynb" for name in NOTEBOOKS], tmp_path_factory.mktemp("nbval"))[0]
 
 
 def test_there_are_eight_assignments_with_graded_exercises():

@@ -23,7 +23,7 @@ import time
 
 import numpy as np
 
-from benchmarks.timing import Spread, in_fresh_process, pin_threads
+from benchmarks.timing import Spread, in_fresh_process, pin_threads, section
 
 FRACTIONS = (0.3, 0.7, 0.5)  # slider positions visited, as fractions of each slider's range
 PROFILE_FRACTION = 0.9  # one more, profiled, move
@@ -253,5 +253,4 @@ def run(notebook_results, quick=False):
                     for name, ok, shares in profiles]
     caption = "Profile: share of one update's kernel time (cProfile; one more move, to a new value)"
     extra = [(caption, ["explorer", "target met", *parts], profile_rows)]
-    return {"title": "2. Explorer responsiveness", "text": text, "header": header, "rows": rows,
-            "verdicts": verdicts, "extra": extra}
+    return section("2. Explorer responsiveness", text, header, rows, verdicts, extra)

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from benchmarks.notebooks import execute
-from benchmarks.timing import ROOT, Spread
+from benchmarks.timing import ROOT, Spread, section
 
 TITLE = "5. Grading"
 OVERHEAD_TARGET, SPEEDUP_TARGET = 1.3, 1.7  # from the grader's issue
@@ -63,8 +63,8 @@ def _grade(template, submissions, out, workers):
 
 
 def not_available(reason):
-    return {"title": TITLE, "text": f"Not available: {reason}. The code path (`benchmarks/grading.py`) "
-            "runs as soon as the grader works.", "header": [], "rows": [], "verdicts": [], "extra": []}
+    return section(TITLE, f"Not available: {reason}. The code path (`benchmarks/grading.py`) "
+                   "runs as soon as the grader works.")
 
 
 def run(quick=False, repeats=3, notebook_seconds=None):
@@ -122,5 +122,4 @@ def run(quick=False, repeats=3, notebook_seconds=None):
         "not repeated; other load on the machine moves it). The grader runs as "
         "`python -m course_lib.grading grade TEMPLATE SUBMISSIONS --out DIR --workers N`."
     )
-    return {"title": TITLE, "text": text, "header": ["quantity", "value"], "rows": table,
-            "verdicts": verdicts, "extra": []}
+    return section(TITLE, text, ["quantity", "value"], table, verdicts)

@@ -15,7 +15,7 @@ import time
 import nbformat
 from nbclient import NotebookClient
 
-from benchmarks.timing import RESULT_MARKER, ROOT, Spread
+from benchmarks.timing import RESULT_MARKER, ROOT, Spread, section
 
 GROUPS = ("notebooks", "solutions", "exercises")
 NOTEBOOK_LIMIT_SECONDS = 30.0  # the developers' guide: "well under 30 s each"
@@ -132,8 +132,7 @@ def run(quick=False, repeats=2):
     )
     if quick:
         text += " Quick mode: one small notebook, one round."
-    section = {"title": "3. Notebook execution", "text": text,
-               "header": ["notebook", "wall time (s)", "× empty notebook", "status"],
-               "rows": rows, "verdicts": verdicts, "extra": []}
+    report = section("3. Notebook execution", text,
+                     ["notebook", "wall time (s)", "× empty notebook", "status"], rows, verdicts)
     medians = {key: seconds.median for key, (seconds, _) in times.items() if seconds.values}
-    return section, explorers, medians
+    return report, explorers, medians

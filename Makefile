@@ -31,7 +31,7 @@ lint: $(STAMP)
 ## Check your own homework: make check-exercises NB=exercises/07_adam.ipynb
 NB ?= exercises
 check-exercises: $(STAMP)
-	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:xdist $(NB)
+	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:xdist -p course_lib.grading.nbval_report $(NB)
 
 ## Only the real-browser tests (JupyterLab + Debian chromium); screenshots go to build/screenshots/.
 browser-test: $(STAMP)

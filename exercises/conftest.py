@@ -1,3 +1,6 @@
-"""nbval shows each failed check's message and ends with a points table per exercise."""
+"""nbval shows each failed check's message and ends with a points table per exercise
+(``course_lib.grading.nbval_report``; loaded once, also when given with ``-p``)."""
 
-from course_lib.grading.nbval_report import *  # noqa: F403  (the plugin's hooks)
+
+def pytest_configure(config):
+    config.pluginmanager.import_plugin("course_lib.grading.nbval_report")

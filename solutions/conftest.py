@@ -1,6 +1,9 @@
 """nbval shows each failed check's message and ends with a points table per exercise
-(``course_lib.grading.nbval_report``; loaded once, also when given with ``-p``)."""
+(``course_lib.grading.nbval_report``; registered once, also when given with ``-p``)."""
+
+from course_lib.grading import nbval_report
 
 
 def pytest_configure(config):
-    config.pluginmanager.import_plugin("course_lib.grading.nbval_report")
+    if not config.pluginmanager.has_plugin(nbval_report.__name__):
+        config.pluginmanager.register(nbval_report, nbval_report.__name__)

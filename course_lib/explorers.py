@@ -326,3 +326,43 @@ def step_memory(t, adagrad_ratios, rmsprop_ratios, recovery_step, decay_rate=0.9
 
     explorer.update_function = update
     return explorer
+
+
+# --- notebook 07: Adam's hyperparameters on Rosenbrock ----------------------------------------------
+
+def draw_adam_run(ax, problem, run, limits, label="Adam", **style):
+    """One static panel: the loss contours and an Adam path."""
+    draw_contours(ax, _grid(id(problem), problem, limits), levels=20, minimizer=problem.minimizer)
+    return draw_path(ax, run.points, label, **style)
+
+
+def adam_hyperparameters(problem, adam_run, reference, limits, beta1=0.9, beta2=0.999, learning_rate=0.1):
+    """Sliders β1, β2 and α (log) over ``adam_run(beta1, beta2, learning_rate)``: the path and the loss,
+    with a fixed ``reference`` run in grey."""
+    sliders = {"beta1": slider("β1", beta1, 0.0, 0.99, step=0.01, readout_format=".2f"),
+               "beta2": slider("β2", beta2, 0.9, 0.9999, step=0.0001, readout_format=".4f"),
+               "learning_rate": slider("learning rate", learning_rate, -3, 0, log=True)}
+    explorer = Explorer(sliders, None, figsize=(10, 4), ncols=2)
+    ax_path, ax_loss = explorer.axes
+    grey = {"color": "0.6", "linestyle": ":"}
+    draw_adam_run(ax_path, problem, reference, limits, label="reference", marker=None, **grey)
+    path_line = draw_path(ax_path, reference.points, "Adam")
+    ax_path.set_title("Adam on Rosenbrock")
+    ax_path.legend(loc="lower right")
+    draw_loss_curve(ax_loss, positive_floor(reference.losses, 1e-32), "reference", ylabel="loss", **grey)
+    loss_line = draw_loss_curve(ax_loss, positive_floor(reference.losses, 1e-32), "Adam")
+    ax_loss.set_ylim(1e-32, 1e3)
+    ax_loss.set_title("Loss against step")
+    ax_loss.legend()
+
+    def update(beta1, beta2, learning_rate):
+        run = adam_run(beta1, beta2, learning_rate)
+        path_line.set_data(run.points[:, 0], run.points[:, 1])
+        loss_line.set_data(np.arange(len(run.losses)), positive_floor(run.losses, 1e-32))
+        distance = np.linalg.norm(run.final_point - problem.minimizer)
+        text = (f"Adam β1={beta1:.2f} β2={beta2:.4f} lr={learning_rate:.3g}: loss {run.losses[-1]:.2e}"
+                f" after {run.num_steps} steps, distance to the minimum {distance:.3f}")
+        return f"<b>{text}</b>" + (f" ({run.message})" if run.diverged else "")
+
+    explorer.update_function = update
+    return explorer

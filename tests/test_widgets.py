@@ -179,3 +179,15 @@ def test_rmsprop_explorer_06():
     assert f"first step {1 / np.sqrt(1 - 0.9):.2f} × lr" in readout  # sqrt(10): the empty cache
     recovery = namespace["recovery_step"](namespace["rmsprop_ratios"](0.9)[1])
     assert f"back to ½ × lr at t = {recovery} " in readout and 100 < recovery < 200
+
+
+def test_adam_explorer_07():
+    namespace = lecture_namespace("07_adam.ipynb", "setup", "explorer")
+    explorer = namespace["explorer"]
+    explorer.widget()
+    before = explorer.readout.value
+    explorer.set(beta1=0.0)
+    assert "β1=0.00" in explorer.readout.value and explorer.readout.value != before
+    explorer.set(beta1=0.9, learning_rate=0.01)
+    run = namespace["adam_run"](0.9, 0.999, 0.01)
+    assert "lr=0.01" in explorer.readout.value and f"loss {run.losses[-1]:.2e}" in explorer.readout.value

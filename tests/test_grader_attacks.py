@@ -121,10 +121,10 @@ def attacks(paths):
             for guess in ("0" * 32, "f" * 32):
                 publish_display_data({"application/json": {"nonce": guess, "value": "[[0.9, 2.1], {}]"}})
             print('{"nonce": "' + "0" * 32 + '", "value": "1"}')
-            """)}, None, {"failed"}),
+            """)}, None, {"failed", "forbidden"}),
         "infinite loop": (m, {m: "while True:\n    pass"}, None, {"timeout"}),
         "os._exit": (m, {m: "import os\nos._exit(0)"}, None, {"crashed"}),
-        "segfault (ctypes)": (m, {m: "import ctypes\nctypes.string_at(0)"}, None, {"crashed"}),
+        "segfault": (m, {m: "import faulthandler\nfaulthandler._read_null()"}, None, {"crashed"}),
         "memory bomb": (m, {m: "blocks = []\nwhile True:\n    blocks.append(bytearray(2**26))"}, None,
                         {"error", "crashed"}),
         "print hundreds of MB": (m, {m: _body(m, """

@@ -86,7 +86,7 @@ def test_bad_input_gets_rows_with_clear_messages(tmp_path):
     assert rows["markers"]["momentum"]["status"] == "passed"
     assert rows["syntax"]["gd"]["status"] == "error" and "SyntaxError" in rows["syntax"]["gd"]["message"]
     assert rows["syntax"]["norm"]["status"] == "passed"
-    assert "14 submissions" in done.stdout and "unreadable 24" in done.stdout, done.stdout
+    assert "14 submissions" in done.stdout and "unreadable 8" in done.stdout, done.stdout
 
     # Feedback and Gradescope files exist for every student and never quote the hidden check.
     hidden = kit.template_notebook().cells

@@ -89,8 +89,8 @@ def test_sandbox_hides_everything_but_the_submission(kernel):
     assert seen["uid"] != 0 and seen["uid"] != os.getuid()
     assert "GRAD" not in seen["env"].upper()
     assert seen["pids"] == ["1"]  # its own PID namespace: no grader, no other student
-    # A private /tmp: the working directory, HOME and the kernel's sockets, plus the installation when it lives in /tmp
-    # (a CI clone), bound back at its own path.
+    # A private /tmp: the working directory, HOME and the kernel's sockets, plus the installation
+    # when it lives in /tmp (a CI clone), bound back at its own path.
     installed_in_tmp = {Path(p).relative_to("/tmp").parts[0] for p in installation() if p.startswith("/tmp/")}
     assert len(set(seen["tmp"]) - installed_in_tmp) == 3
     assert "HIDDEN" not in Remote(kernel, ("look",), deadline)(str(kernel.secret))

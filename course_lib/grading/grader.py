@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import copy
+import errno
 import hashlib
 import io
 import multiprocessing
 import os
 import secrets
 import signal
+import stat
 import sys
 import time
 import traceback
@@ -29,8 +32,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from course_lib.grading import assignment as asg
-from course_lib.grading import checks, report, wire
+from course_lib.grading import checks, names, report, wire
 from course_lib.grading import kernel as kernels
+from course_lib.grading.forbidden import ALWAYS_FORBIDDEN
 from course_lib.grading.kernel import KernelLost, KernelTimeout, StudentKernel
 from course_lib.grading.splice import MAX_BYTES, Unreadable, read_submission, splice
 
@@ -118,6 +122,11 @@ class Remote:
     def __fetch__(self):
         return self._kernel.request(self._path, timeout=self._remaining())
 
+    def __call_checked__(self, args, kwargs):
+        """The call's value and its arguments as they are after the call, both as plain data
+        (``checks.call`` compares them with what it sent: the function must not modify them)."""
+        return self._kernel.request(self._path, args, kwargs, timeout=self._remaining(), with_arguments=True)
+
     def __repr__(self):
         return f"<student's {'.'.join(self._path)}>"
 
@@ -135,6 +144,14 @@ class _CheckNamespace(dict):
         return Remote(self._kernel, (name,), self._deadline)
 
 
+class InstructorCellFailed(Exception):
+    """A cell of the template failed in the kernel: the grader's problem, never the student's."""
+
+    def __init__(self, cell_id, reason):
+        super().__init__(f"instructor cell '{cell_id}' failed: {reason}")
+        self.cell_id, self.reason = cell_id, reason
+
+
 class NotebookGrader:
     """Runs one spliced notebook: instructor and answer cells in the kernel, checks here."""
 
@@ -150,22 +167,36 @@ class NotebookGrader:
         self.restarts = 0
 
     def run(self):
+        """Rows for every exercise. Raises InstructorCellFailed when a cell of the template fails."""
         index = 0
         while index < len(self.cells):
             cell = self.cells[index]
             try:
                 self._run_cell(cell)
             except KernelLost as exc:
+                if asg.grading_metadata(cell) is None:
+                    raise InstructorCellFailed(cell.id, str(exc)) from None
                 self._blame(cell, exc)
                 if not self._recover(index):
                     break
             index += 1
         return [outcome.row() for outcome in self.outcomes.values()]
 
+    def give_up(self, failure):
+        """Rows after an instructor cell failed twice: what is not decided is the grader's crash."""
+        for outcome in self.outcomes.values():
+            if not outcome.decided:
+                outcome.fail("crashed", f"instructor cell '{failure.cell_id}' failed: {failure.reason}; "
+                                        "this is not your fault and was not graded (listed for regrading)",
+                             final=True)
+        return [outcome.row() for outcome in self.outcomes.values()]
+
     def _run_cell(self, cell):
         meta = asg.grading_metadata(cell)
-        if meta is None:
-            self.kernel.execute(cell.source, self.timeout)  # instructor material: its errors grade nothing
+        if meta is None:  # instructor material: it must run (a cell tagged raises-exception may raise)
+            error, _ = self.kernel.execute(cell.source, self.timeout)
+            if error and "raises-exception" not in cell.metadata.get("tags", []):
+                raise InstructorCellFailed(cell.id, f"{error[0]}: {error[1]}"[:500])
             return
         outcome = self.outcomes[meta["exercise"]]
         if meta["kind"] == asg.ANSWER:
@@ -175,7 +206,19 @@ class NotebookGrader:
             if error and not outcome.decided:
                 outcome.fail("error", f"the answer cell raised {error[0]}: {error[1]}", final=True)
         elif not outcome.decided:
-            self._run_check(cell, meta, outcome)
+            # The runtime forbidden-use layer watches the student's code while the checks call it.
+            exercise = self.template.exercises[meta["exercise"]]
+            self.kernel.watch = tuple(dict.fromkeys([*exercise.forbidden, *ALWAYS_FORBIDDEN]))
+            self.kernel.forbidden_seen = None
+            try:
+                self._run_check(cell, meta, outcome)
+            finally:
+                self.kernel.watch = ()
+            if self.kernel.forbidden_seen:
+                outcome.status = "forbidden"  # overrides the error the detection raised in the check
+                outcome.fail("forbidden", "while the checks ran, your code used what this exercise forbids "
+                                          f"({', '.join(exercise.forbidden) or 'course_lib.grading'}): "
+                                          f"{self.kernel.forbidden_seen}", final=True)
 
     def _run_check(self, cell, meta, outcome):
         """Run a check cell here, each check call earning its own points (``checks.collect``).
@@ -212,14 +255,6 @@ class NotebookGrader:
         status = "timeout" if timed_out else "crashed"
         what = (f"did not finish within {self.timeout:g} s (infinite loop?)" if timed_out
                 else "made the kernel die (os._exit, a crash, or more memory than allowed)")
-        if meta is None:  # not the student's cell: a note for the exercises still to be graded
-            index = next(i for i, c in enumerate(self.cells) if c is cell)
-            later = {m["exercise"] for m in map(asg.grading_metadata, self.cells[index:]) if m}
-            for exercise_id in later:
-                if not self.outcomes[exercise_id].decided:
-                    self.outcomes[exercise_id].messages.append(
-                        f"an instructor cell {what}; the kernel was restarted")
-            return
         if meta["kind"] == asg.ANSWER:
             self.skip.add(cell.id)
         self.outcomes[meta["exercise"]].fail(status, f"your code {what}", final=True)
@@ -247,35 +282,53 @@ class NotebookGrader:
 
 
 def grade_submission(template_path, submission_path, *, timeout=60.0, memory=2 * 2**30, seed=None,
-                     hide=(), max_bytes=MAX_BYTES):
-    """Grade one submission; returns its record (plain data). Never raises for bad submissions."""
+                     hide=(), max_bytes=MAX_BYTES, problem=None, uid_base=kernels.UID_BASE):
+    """Grade one submission; returns its record (plain data). Never raises for bad submissions.
+
+    ``problem``: why the submission cannot be graded at all (a symbolic link...), found when the
+    submissions folder was read. A cell of the template that fails in the kernel gets one retry in
+    a fresh kernel; if it fails again the record says so (``regrade``) and nothing is blamed on the
+    student.
+    """
     started = time.monotonic()
     template = asg.load_assignment(template_path)
-    data = Path(submission_path).read_bytes() if Path(submission_path).is_file() else b""
     seed = secrets.randbelow(2**31) if seed is None else seed
-    record = {"file": str(submission_path), "sha256": hashlib.sha256(data).hexdigest(),
-              "template_sha256": _sha256(template_path), "seed": seed, "sandbox": kernels.sandbox_available()}
+    record = {"file": names.student_id(str(submission_path)), "template_sha256": _sha256(template_path),
+              "seed": seed, "sandbox": kernels.sandbox_available()}
     try:
-        if not Path(submission_path).is_file():
-            raise Unreadable("the submission folder holds no file")
+        if problem:
+            raise Unreadable(problem)
+        data = read_student_file(submission_path, max_bytes)
+        record["sha256"] = hashlib.sha256(data).hexdigest()
         spliced = splice(template, read_submission(data, max_bytes))
     except Exception as exc:  # Unreadable, or a malformed notebook nobody foresaw: a row, not a crash
         message = str(exc) if isinstance(exc, Unreadable) else f"not a readable notebook ({exc!r})"
         rows = [Outcome(ex.id, ex.points, status="unreadable", messages=[message]).row()
                 for ex in template.exercises.values()]
         return dict(record, rows=rows, seconds=time.monotonic() - started)
-    kernel = StudentKernel(Path(template_path).name, data, memory=memory, hide=hide)
-    grader = NotebookGrader(template, spliced, kernel, timeout, seed)
-    try:
-        kernel.start()
-        rows = grader.run()
-    except KernelLost as exc:
-        message = f"the kernel could not be started: {exc}"
-        rows = [Outcome(ex.id, ex.points, status="crashed", messages=[message]).row()
-                for ex in template.exercises.values()]
-    finally:
-        kernel.close()
-    return dict(record, rows=rows, restarts=grader.restarts, seconds=time.monotonic() - started)
+    restarts, leftovers = 0, []
+    for attempt in (1, 2):
+        kernel = StudentKernel(Path(template_path).name, data, memory=memory, hide=hide, uid_base=uid_base)
+        grader = NotebookGrader(template, copy.deepcopy(spliced), kernel, timeout, seed)
+        try:
+            kernel.start()
+            rows = grader.run()
+            break
+        except InstructorCellFailed as failure:
+            if attempt == 2:
+                rows = grader.give_up(failure)
+                record["regrade"] = str(failure)
+        except KernelLost as exc:
+            message = f"the kernel could not be started: {exc}"
+            rows = [Outcome(ex.id, ex.points, status="crashed", messages=[message]).row()
+                    for ex in template.exercises.values()]
+            break
+        finally:
+            kernel.close()
+            restarts += grader.restarts
+            leftovers += kernel.leftovers
+    return dict(record, rows=rows, restarts=restarts, attempts=attempt, leftovers=leftovers,
+                seconds=time.monotonic() - started)
 
 
 def _sha256(path):
@@ -284,27 +337,94 @@ def _sha256(path):
 
 # -- the batch ------------------------------------------------------------------------------------
 
-def find_submissions(folder: Path, notebook_name="", exclude=()) -> dict[str, Path]:
-    """Student id -> submitted file: ``alice.ipynb`` or ``alice/<a notebook>`` (preferably one named
-    ``notebook_name``; any other file too, so a wrong upload still gets its row). Entries in
-    ``exclude`` (the output folder, if it sits inside) are not submissions."""
-    found = {}
-    excluded = {Path(p).resolve() for p in exclude}
-    for entry in sorted(Path(folder).iterdir()):
-        if entry.name.startswith((".", "_")) or entry.resolve() in excluded:
+JUNK = {".ipynb_checkpoints", ".DS_Store", "__MACOSX", "Thumbs.db", "desktop.ini", ".git"}  # not students
+SYMLINK = "symbolic link: not graded"
+
+
+@dataclass
+class Found:
+    """One entry of the submissions folder: the file to grade, why it cannot be graded (``problem``)
+    and a remark for its rows (``note``: an ambiguous student id)."""
+
+    path: Path
+    problem: str | None = None
+    note: str | None = None
+
+
+def find_submissions(folder: Path, notebook_name="", exclude=()) -> dict[str, Found]:
+    """Student id -> Found, for every entry of ``folder``: ``alice.ipynb`` or ``alice/<a notebook>``
+    (preferably one named ``notebook_name``; any other file too, so a wrong upload still gets its
+    rows). Ids are printable (``names.student_id``). Symbolic links are never followed: a link, or a
+    folder holding one, gets rows saying so. Entries whose names give the same id (``coll.ipynb`` and
+    ``coll/``) are each graded under their own name, with a note. Entries in ``exclude`` and grader
+    output folders (holding ``names.OUTPUT_MARKER``) are not submissions."""
+    excluded = {os.path.realpath(p) for p in exclude}
+    claims = {}
+    for entry in sorted(os.scandir(folder), key=lambda e: os.fsencode(e.name)):
+        is_dir = entry.is_dir(follow_symlinks=False)
+        if entry.name in JUNK or (not entry.is_symlink() and os.path.realpath(entry.path) in excluded):
             continue
-        if entry.is_dir():
-            files = sorted(p for p in entry.rglob("*") if p.is_file() and ".ipynb_checkpoints" not in p.parts
-                           and not p.name.startswith("."))
-            named = [p for p in files if p.name == notebook_name]
-            notebooks = named or [p for p in files if p.suffix == ".ipynb"] or files
-            found[entry.name] = notebooks[0] if notebooks else entry  # an empty folder gets its rows too
-        elif entry.is_file():
-            student = entry.stem
-            while student in found:
-                student += "_"
-            found[student] = entry
-    return found
+        if is_dir and os.path.isfile(os.path.join(entry.path, names.OUTPUT_MARKER)) \
+                and not os.path.islink(os.path.join(entry.path, names.OUTPUT_MARKER)):
+            continue
+        path = Path(entry.path)
+        if entry.is_symlink():
+            found = Found(path, SYMLINK)
+        elif is_dir:
+            found = _folder_submission(path, notebook_name)
+        elif entry.is_file(follow_symlinks=False):
+            found = Found(path)
+        else:
+            found = Found(path, "not a regular file (a pipe, socket or device): not graded")
+        stem = entry.name if is_dir or entry.is_symlink() else os.path.splitext(entry.name)[0] or entry.name
+        claims.setdefault(names.student_id(stem), []).append((entry.name + "/" * is_dir, found))
+    result = {}
+    for student, entries in claims.items():
+        if len(entries) == 1:
+            result[student] = entries[0][1]
+            continue
+        listing = ", ".join(names.student_id(name) for name, _ in entries)
+        for name, found in entries:
+            found.note = (f"ambiguous student id '{student}': {listing} all stand for it; each is graded "
+                          "under its own name")
+            own = names.student_id(name)
+            while own in result or own in claims:  # never drop a submission, however odd the names
+                own += "#"
+            result[own] = found
+    return result
+
+
+def _folder_submission(folder: Path, notebook_name) -> Found:
+    """The notebook to grade in a student's folder; the folder itself when it holds no file."""
+    files = []
+    for dirpath, dirnames, filenames in os.walk(folder):  # never follows links
+        dirnames[:] = [d for d in dirnames if d not in JUNK]
+        for name in sorted(dirnames + filenames):
+            path = Path(dirpath, name)
+            if path.is_symlink():
+                return Found(path, f"{SYMLINK} ({names.student_id(str(path.relative_to(folder)))})")
+        files += [Path(dirpath, n) for n in filenames if not n.startswith(".") and n not in JUNK
+                  and Path(dirpath, n).is_file()]
+    files.sort()
+    named = [p for p in files if p.name == notebook_name]
+    notebooks = named or [p for p in files if p.suffix == ".ipynb"] or files
+    return Found(notebooks[0]) if notebooks else Found(folder, "the submission folder holds no file")
+
+
+def read_student_file(path, max_bytes=MAX_BYTES) -> bytes:
+    """A submitted file's bytes, read as nobody's proxy: never through a symbolic link (O_NOFOLLOW),
+    never a hard link to some other file, a pipe or a device. Raises Unreadable."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY)
+    except OSError as exc:
+        raise Unreadable(SYMLINK if exc.errno == errno.ELOOP else f"cannot be read: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise Unreadable("not a regular file (a pipe, socket or device): not graded")
+        if info.st_nlink > 1:
+            raise Unreadable("a hard link to another file: not graded")
+        return f.read(max_bytes + 1)
 
 
 def _hidden_paths(template: Path, submissions: Path, out: Path):
@@ -330,7 +450,11 @@ def _worker(job):
     os.setsid()  # its own process group, so an overdue worker can be killed with everything it started
     try:
         record = grade_submission(job["template"], job["submission"], timeout=job["timeout"],
-                                  memory=job["memory"], hide=job["hide"], max_bytes=job["max_bytes"])
+                                  memory=job["memory"], hide=job["hide"], max_bytes=job["max_bytes"],
+                                  problem=job["problem"], uid_base=job["uid_base"])
+        if job["note"]:
+            for row in record["rows"]:
+                row["message"] = "\n".join(filter(None, [job["note"], row["message"]]))
         report.write_record(job["record"], dict(record, student=job["student"]))
     except BaseException:
         report.write_atomic(job["record"] + ".error", traceback.format_exc())
@@ -376,6 +500,8 @@ def run(args) -> int:
             return 2
     records_dir = out / "records"
     records_dir.mkdir(parents=True, exist_ok=True)
+    report.write_atomic(out / names.OUTPUT_MARKER, "written by `python -m course_lib.grading grade`: this "
+                        "folder is grader output, never graded as a student's submission\n")
     submissions = find_submissions(folder, template_path.name, exclude=[out, template_path])
     only = {s.strip() for s in (args.only or "").split(",") if s.strip()}
     if only - set(submissions):
@@ -385,19 +511,21 @@ def run(args) -> int:
     template_sha = _sha256(template_path)
     hide = _hidden_paths(template_path, folder, out)
     pending, skipped = deque(), 0
-    for student, path in submissions.items():
-        record = report.load_record(records_dir / f"{student}.json")
+    uid_base = getattr(args, "uid_base", None) or kernels.UID_BASE
+    for student, found in submissions.items():
+        record_path = records_dir / f"{names.file_stem(student)}.json"
+        record = report.load_record(record_path)
         if only and student not in only:  # not asked for: its record (if any) stays in the gradebook
             skipped += 1
             continue
         if (not args.force and not only and record and record.get("template_sha256") == template_sha
-                and record.get("sha256") == hashlib.sha256(path.read_bytes()).hexdigest()):
+                and not found.problem and record.get("sha256") == _sha256_of_submission(found.path)):
             skipped += 1
             continue
-        job = {"template": str(template_path.resolve()), "submission": str(path.resolve()),
-               "student": student, "record": str((records_dir / f"{student}.json").resolve()),
-               "timeout": args.timeout,
-               "memory": int(args.memory * 2**20), "hide": hide, "max_bytes": int(args.max_size * 2**20)}
+        job = {"template": str(template_path.resolve()), "submission": os.path.abspath(found.path),
+               "student": student, "record": str(record_path.absolute()), "timeout": args.timeout,
+               "memory": int(args.memory * 2**20), "hide": hide, "max_bytes": int(args.max_size * 2**20),
+               "problem": found.problem, "note": found.note, "uid_base": uid_base}
         pending.append(job)
     # A worker that overruns this (it should not: every kernel wait has a timeout) is killed.
     code_cells = sum(c.cell_type == "code" for c in template.notebook.cells)
@@ -443,7 +571,34 @@ def run(args) -> int:
     if not args.quiet:
         print(report.summary(results, graded=len(submissions) - skipped, skipped=skipped,
                              seconds=time.monotonic() - started))
+        print("\n".join(_isolation_report(records_dir, submissions, uid_base)))
     return 0
+
+
+def _sha256_of_submission(path):
+    try:
+        return hashlib.sha256(read_student_file(path)).hexdigest()
+    except Unreadable:
+        return None
+
+
+def _isolation_report(records_dir, submissions, uid_base):
+    """The end of the summary: which protections were off, what student code left behind (checked
+    on the whole machine for the student uid range), and the students the instructor must regrade."""
+    off = kernels.protections_off()
+    lines = [f"isolation: off (not root, or no unshare): {'; '.join(off)}" if off else
+             f"isolation: on (namespaces, uids {uid_base}.., read-only mounts, capped tmpfs)"]
+    if not off:
+        leftovers = kernels.unclaimed_leftovers(uid_base)
+        lines.append("leftovers of student code: " + ("none (no process, file or IPC object)" if not leftovers
+                                                      else f"{len(leftovers)}: " + "; ".join(leftovers[:20])))
+    regrade = []
+    for student in submissions:
+        record = report.load_record(records_dir / f"{names.file_stem(student)}.json") or {}
+        if record.get("regrade"):
+            regrade.append(f"{student} ({record['regrade']})")
+    lines.append("to regrade (the grader failed, not the student): " + ("; ".join(regrade) or "none"))
+    return lines
 
 
 WAIT_NAMED_AFTER = 10.0  # seconds a submission runs before the progress bar names it

@@ -52,18 +52,19 @@ ENV_ALLOWED = ("PATH", "LANG", "LC_ALL", "TZ", "PYTHONPATH", "OMP_NUM_THREADS", 
 # The runtime forbidden-use layer: while the student's function runs, a profile hook (sys.setprofile,
 # and threading.setprofile for threads it starts) looks at every function entered: a Python function
 # whose module (__name__ of its globals) or file belongs to a forbidden module, or a C function of a
-# forbidden module, is a forbidden use. So is touching the hook (sys.setprofile/getprofile/settrace,
-# frame and gc walks) or finding it replaced afterwards.
+# forbidden module, is a forbidden use. So is touching the hook (sys.setprofile/getprofile,
+# threading.setprofile, gc object walks that would find it) or finding it replaced afterwards.
 _REMOTE = """
 import json, sys, threading
 from IPython import get_ipython
 from course_lib.grading import checks, wire
-_error = _text = _forbidden = None
+_error = _text = _forbidden = _after = None
 _own = sys._getframe(0).f_code
 _names, _files = tuple(_watch[0]), tuple(_watch[1])
 _dotted = tuple(n + "." for n in _names)
-_tamper = {id(f): "sys." + f.__name__ for f in (sys.setprofile, sys.getprofile, sys.settrace,
-           sys.gettrace, sys._getframe, sys._current_frames)}
+import gc
+_tamper = {id(f): f"{m.__name__}.{f.__name__}" for m, f in ((sys, sys.setprofile), (sys, sys.getprofile),
+           (gc, gc.get_objects), (gc, gc.get_referrers), (gc, gc.get_referents))}
 _seen = []
 def _hook(frame, event, arg):
     if frame.f_code is _own or _seen:
@@ -78,11 +79,11 @@ def _hook(frame, event, arg):
             _seen.append("changed the grader's watch on running code")
     elif event == "c_call":
         name = getattr(arg, "__module__", None)
-        if id(arg) in _tamper or name == "gc":
-            _seen.append(f"called {_tamper.get(id(arg)) or 'gc.' + arg.__name__} while being graded")
+        if id(arg) in _tamper:
+            _seen.append(f"called {_tamper[id(arg)]} while being graded")
         elif isinstance(name, str) and (name in _names or name.startswith(_dotted)):
             _seen.append(f"called {name}.{getattr(arg, '__name__', '?')}")
-_guards = {threading.setprofile.__code__, threading.settrace.__code__}
+_guards = {threading.setprofile.__code__}
 try:
     _ns = get_ipython().user_ns
     if _path[0] not in _ns:
@@ -103,13 +104,19 @@ try:
                     _seen.append("removed or replaced the grader's watch on running code")
                 sys.setprofile(None)
                 threading.setprofile(None)
+        if _with_args:  # the arguments as the call left them (None: they hold something not data)
+            try:
+                _after = wire.dumps([_a, _kw])
+            except Exception:
+                _after = None
     _text, _obj = wire.dumps(_obj), None
 except BaseException as _exc:
     _obj = _a = _kw = None
     _error = [type(_exc).__name__, str(_exc)[:2000]]
 if _seen:
     _forbidden, _text = _seen[0], None
-_result = json.dumps({"nonce": _nonce, "error": _error, "value": _text, "forbidden": _forbidden})
+_result = json.dumps({"nonce": _nonce, "error": _error, "value": _text, "forbidden": _forbidden,
+                      "args": _after})
 """
 
 
@@ -430,8 +437,11 @@ class StudentKernel:
             if reply["parent_header"].get("msg_id") == msg_id:
                 return reply
 
-    def request(self, path, args=None, kwargs=None, timeout=30.0):
+    def request(self, path, args=None, kwargs=None, timeout=30.0, with_arguments=False):
         """Read ``path`` (a name and attributes) in the kernel, calling it with args if given.
+
+        ``with_arguments``: return ``(value, after)``, ``after`` being the ``[args, kwargs]`` as the
+        call left them (None when they no longer hold plain data), so a check can see mutation.
 
         A call runs under the runtime forbidden-use watch when ``self.watch`` names modules; a use
         it sees raises ``StudentError("ForbiddenUse", ...)`` and is kept in ``forbidden_seen``.
@@ -439,7 +449,8 @@ class StudentKernel:
         payload = None if args is None else wire.dumps((list(args), dict(kwargs or {})))
         nonce = secrets.token_hex(16)
         watch = [list(self.watch), list(module_files(tuple(self.watch)))]
-        names = {"_nonce": nonce, "_path": list(path), "_args": payload, "_watch": watch}
+        names = {"_nonce": nonce, "_path": list(path), "_args": payload, "_watch": watch,
+                 "_with_args": bool(with_arguments and args is not None)}
         expression = f"(lambda g: exec({_REMOTE!r}, g) or g['_result'])({names!r})"
         _, text = self.execute("", timeout, expression)
         try:
@@ -453,7 +464,10 @@ class StudentKernel:
             raise StudentError("ForbiddenUse", result["forbidden"])
         if result["error"]:
             raise StudentError(*result["error"])
-        return wire.loads(result["value"])
+        value = wire.loads(result["value"])
+        if with_arguments:
+            return value, None if result["args"] is None else wire.loads(result["args"])
+        return value
 
 
 def _kill(pid):

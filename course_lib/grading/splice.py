@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import nbformat
 
 from course_lib.grading import assignment as asg
-from course_lib.grading.forbidden import find_forbidden
+from course_lib.grading.forbidden import bindings, find_forbidden
 from course_lib.grading.release import stub
 
 MAX_BYTES = 100 * 2**20
@@ -126,12 +126,15 @@ def _answers(candidates, exercise_id, regions):
 
 
 def _scan(source, forbidden, aliases):
-    """Forbidden uses in an answer cell; code that does not parse fails when run, as an error."""
-    try:
-        ast.parse(source)
-    except SyntaxError:
-        return []
-    return find_forbidden(source, forbidden, aliases)
+    """The verdict on an answer cell's forbidden uses, or None. The cell is read as IPython runs it
+    (magics included); one that cannot be parsed is never clean: it cannot be run or checked."""
+    uses = find_forbidden(source, forbidden, aliases)
+    if uses and uses[0].startswith("cannot be checked"):
+        return "error", f"the answer cell has a SyntaxError, so it can be neither run nor checked ({uses[0]})"
+    if uses:
+        return "forbidden", (f"the answer uses what this exercise forbids ({', '.join(forbidden)}): "
+                             + "; ".join(uses))
+    return None
 
 
 def splice(template: asg.Assignment, submission) -> Splice:
@@ -142,7 +145,7 @@ def splice(template: asg.Assignment, submission) -> Splice:
             cell.outputs, cell.execution_count = [], None
     result = Splice(notebook)
     aliases = _imported_names(notebook)
-    found_any = False
+    found_any, scans = False, []
     for exercise in template.exercises.values():
         for cell_id in exercise.answer_cells:
             cell = next(c for c in notebook.cells if c.get("id") == cell_id)
@@ -158,11 +161,14 @@ def splice(template: asg.Assignment, submission) -> Splice:
                 cell.source = asg.replace_regions(cell.source, [stub(exercise.hint)] * regions)
                 continue
             cell.source = asg.replace_regions(cell.source, answers)
-            uses = _scan(cell.source, exercise.forbidden, aliases)
-            if uses:
-                rule = ", ".join(exercise.forbidden)
-                result.verdicts.setdefault(exercise.id, (
-                    "forbidden", f"the answer uses what this exercise forbids ({rule}): " + "; ".join(uses)))
+            scans.append((exercise, cell))
+    # All answer cells run in one kernel: a name one of them imports is the same object in the others.
+    for _, cell in scans:
+        aliases.update(bindings(cell.source))
+    for exercise, cell in scans:
+        verdict = _scan(cell.source, exercise.forbidden, aliases)
+        if verdict:
+            result.verdicts.setdefault(exercise.id, verdict)
     if not found_any:
         raise Unreadable(f"this notebook does not belong to assignment {template.name}: none of its "
                          "answer cells were found")

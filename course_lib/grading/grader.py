@@ -585,10 +585,11 @@ def _sha256_of_submission(path):
 def _isolation_report(records_dir, submissions, uid_base):
     """The end of the summary: which protections were off, what student code left behind (checked
     on the whole machine for the student uid range), and the students the instructor must regrade."""
-    off = kernels.protections_off()
-    lines = [f"isolation: off (not root, or no unshare): {'; '.join(off)}" if off else
+    off, mode = kernels.protections_off(), kernels.sandbox_mode()
+    why = {"uid": "root, but namespaces are not permitted here", "off": "not run as root"}.get(mode)
+    lines = [f"isolation: {mode} mode ({why}); protections OFF: {'; '.join(off)}" if off else
              f"isolation: on (namespaces, uids {uid_base}.., read-only mounts, capped tmpfs)"]
-    if not off:
+    if mode != "off":
         leftovers = kernels.unclaimed_leftovers(uid_base)
         lines.append("leftovers of student code: " + ("none (no process, file or IPC object)" if not leftovers
                                                       else f"{len(leftovers)}: " + "; ".join(leftovers[:20])))

@@ -133,20 +133,41 @@ class KernelDied(KernelLost):
     """The kernel process ended (crash, os._exit, memory limit)."""
 
 
+MODES = ("full", "uid", "off")
+PROTECTIONS = {"namespaces": "own mount, process, network (loopback only), IPC and host-name namespaces",
+               "uid": "a uid of its own per kernel (process limit per submission)",
+               "files": "instructor files hidden, every other mount read-only",
+               "tmpfs": "writable places fresh and capped in total (tmpfs)"}
+
+
+@functools.cache
+def sandbox_mode() -> str:
+    """``full`` (root, and ``unshare`` with our namespaces works), ``uid`` (root without namespaces,
+    as in a Docker container without CAP_SYS_ADMIN: the kernel still gets its own uid and limits) or
+    ``off`` (not root: the kernel runs as the grader's user). ``COURSE_SANDBOX=<mode>`` forces one."""
+    forced = os.environ.get("COURSE_SANDBOX", "").strip().lower()
+    if forced in MODES:
+        return forced
+    if not (hasattr(os, "geteuid") and os.geteuid() == 0):
+        return "off"
+    probe = ["unshare", *NAMESPACES, "--fork", "--mount-proc", "true"]
+    try:
+        works = bool(shutil.which("unshare")) and subprocess.run(probe, capture_output=True,
+                                                                 timeout=30).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        works = False
+    return "full" if works else "uid"
+
+
 def sandbox_available() -> bool:
-    """Full isolation needs root (to switch user and mount) and util-linux's ``unshare``."""
-    return hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("unshare") is not None
-
-
-PROTECTIONS = ("own mount, process, network (loopback only), IPC and host-name namespaces",
-               "a uid of its own per kernel (process limit per submission)",
-               "instructor files hidden, every other mount read-only",
-               "writable places fresh and capped in total (tmpfs)")
+    """Full isolation: root, util-linux's ``unshare`` and the kernel's permission to use namespaces."""
+    return sandbox_mode() == "full"
 
 
 def protections_off() -> list[str]:
-    """The protections this grader cannot apply (empty as root with ``unshare``)."""
-    return [] if sandbox_available() else list(PROTECTIONS)
+    """The protections this grader cannot apply here (empty in ``full`` mode)."""
+    on = {"full": set(PROTECTIONS), "uid": {"uid"}, "off": set()}[sandbox_mode()]
+    return [text for key, text in PROTECTIONS.items() if key not in on]
 
 
 def _claim_name(uid):
@@ -292,7 +313,7 @@ class StudentKernel:
         self.memory, self.hide, self.tmp_size = memory, [str(p) for p in hide], tmp_size
         self.startup_timeout = startup_timeout
         self.sandboxed = sandbox_available()
-        self.claim = UidClaim(uid_base) if self.sandboxed else None
+        self.claim = UidClaim(uid_base) if sandbox_mode() != "off" else None
         self.uid = self.claim.uid if self.claim else None
         self.watch, self.forbidden_seen, self.leftovers = (), None, []
         self.proc = self.client = self._staging = None
@@ -317,7 +338,8 @@ class StudentKernel:
         scratch.mkdir()
         stage.mkdir()
         config = {
-            "sandbox": self.sandboxed, "uid": self.uid or -1, "gid": self.uid or -1,
+            "sandbox": self.sandboxed, "drop": self.uid is not None, "uid": self.uid or -1,
+            "gid": self.uid or -1,
             "memory": int(self.memory),
             "hide": self.hide, "expose": installation(), "tmp_size": self.tmp_size, "python": sys.executable,
             "writable": _world_writable() if self.sandboxed else [], "stage": str(stage),
@@ -327,6 +349,15 @@ class StudentKernel:
             "env": {k: os.environ[k] for k in ENV_ALLOWED if k in os.environ},
         }
         (self._staging / "config.json").write_text(json.dumps(config))
+        for private in ("config.json", "connection.json", "notebook"):
+            (self._staging / private).chmod(0o600)
+        if self.uid is not None and not self.sandboxed:  # its own uid, no mounts: it must reach scratch
+            self._staging.chmod(0o711)
+            blocked = [p for p in installation() if sandbox.blocking_ancestor(p)]
+            if blocked:
+                raise KernelDied(f"the kernel cannot run as its own uid: {blocked[0]} is inside "
+                                 f"{sandbox.blocking_ancestor(blocked[0])}, which others may not enter "
+                                 "(install the course where everyone can read it, or run with namespaces)")
         launcher = [sys.executable, "-I", sandbox.__file__, str(self._staging / "config.json")]
         if self.sandboxed:
             launcher = ["unshare", *NAMESPACES, "--fork", "--mount-proc", "--kill-child", *launcher]

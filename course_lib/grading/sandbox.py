@@ -87,7 +87,7 @@ def _hide(path):
         _mount("/dev/null", path, "", MS_BIND)
 
 
-def _blocking_ancestor(path):
+def blocking_ancestor(path):
     """The first directory above ``path`` that others may not enter, or None."""
     parts = os.path.normpath(path).split(os.sep)
     for i in range(2, len(parts)):
@@ -105,7 +105,7 @@ def _expose(paths, keep_dir):
     """
     blocked = {}
     for path in sorted(set(paths)):
-        ancestor = _blocking_ancestor(path)
+        ancestor = blocking_ancestor(path)
         if ancestor and not any(path.startswith(p + os.sep) for p in blocked.get(ancestor, [])):
             blocked.setdefault(ancestor, []).append(path)
     for ancestor, inner in blocked.items():
@@ -239,7 +239,7 @@ def main(config_path):
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_FSIZE, (config["max_file"], config["max_file"]))
-    if sandboxed:
+    if config["drop"]:  # also without namespaces (a container that forbids them), as root
         # Per-uid process cap (threads count too); the uid is this kernel's alone.
         resource.setrlimit(resource.RLIMIT_NPROC, (config["max_processes"], config["max_processes"]))
         resource.setrlimit(resource.RLIMIT_MSGQUEUE, (2**18, 2**18))  # POSIX queues

@@ -101,7 +101,7 @@ def test_without_sandbox_the_kernel_still_gets_a_clean_directory_and_limits(monk
     """The path taken when the grader is not root (a laptop): no namespaces, same protocol."""
     from course_lib.grading import kernel as kernels
 
-    monkeypatch.setattr(kernels, "sandbox_available", lambda: False)
+    monkeypatch.setattr(kernels, "sandbox_mode", lambda: "off")
     plain = StudentKernel("hw.ipynb", b"{}", memory=1024 * 2**20).start()
     try:
         assert not plain.sandboxed

@@ -312,8 +312,9 @@ class StudentKernel:
         self.notebook_name, self.notebook_bytes = notebook_name, notebook_bytes
         self.memory, self.hide, self.tmp_size = memory, [str(p) for p in hide], tmp_size
         self.startup_timeout = startup_timeout
-        self.sandboxed = sandbox_available()
-        self.claim = UidClaim(uid_base) if sandbox_mode() != "off" else None
+        self.mode = sandbox_mode()
+        self.sandboxed = self.mode == "full"
+        self.claim = UidClaim(uid_base) if self.mode != "off" else None
         self.uid = self.claim.uid if self.claim else None
         self.watch, self.forbidden_seen, self.leftovers = (), None, []
         self.proc = self.client = self._staging = None

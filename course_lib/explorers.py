@@ -366,3 +366,55 @@ def adam_hyperparameters(problem, adam_run, reference, limits, beta1=0.9, beta2=
 
     explorer.update_function = update
     return explorer
+
+
+# --- notebook 08: damped Newton and L-BFGS memory --------------------------------------------------
+
+def _path_losses(problem, path):
+    return positive_floor([problem.loss(x) for x in path], 1e-20)
+
+
+def draw_newton_lbfgs(ax, problem, explorer_runs, newton_step, memory, limits):
+    """One static panel: the damped-Newton and L-BFGS paths of ``explorer_runs(newton_step, memory)``,
+    which returns ((newton_result, newton_path), (lbfgs_result, lbfgs_path))."""
+    (newton_result, newton_path), (lbfgs_result, lbfgs_path) = explorer_runs(newton_step, memory)
+    draw_contours(ax, _grid(id(problem), problem, limits), levels=15, minimizer=problem.minimizer)
+    draw_path(ax, newton_path, f"Newton t = {newton_step:g}: {newton_result.nit} it.", color=COLORS["Newton"])
+    draw_path(ax, lbfgs_path, f"L-BFGS m = {memory}: {lbfgs_result.nfev + lbfgs_result.njev} evaluations",
+              color=COLORS["L-BFGS"], linestyle="--", marker="s")
+    ax.legend(loc="lower right", fontsize=7)
+
+
+def newton_and_lbfgs(problem, explorer_runs, limits, newton_step=1.0, memory=10):
+    """Sliders: damped Newton's step size t and L-BFGS's memory m; paths (left), losses (right)."""
+    sliders = {"newton_step": slider("Newton step size t", newton_step, 0.1, 1.0, step=0.05),
+               "memory": slider("L-BFGS memory m", memory, 1, 10, step=1)}
+    explorer = Explorer(sliders, None, figsize=(10, 4), ncols=2)
+    ax_path, ax_loss = explorer.axes
+    (_, newton_path), (_, lbfgs_path) = explorer_runs(newton_step, memory)
+    draw_contours(ax_path, _grid(id(problem), problem, limits), levels=15, minimizer=problem.minimizer)
+    newton_line = draw_path(ax_path, newton_path, "Newton")
+    lbfgs_line = draw_path(ax_path, lbfgs_path, "L-BFGS")
+    ax_path.legend(loc="lower right", fontsize=8)
+    newton_curve = draw_loss_curve(ax_loss, _path_losses(problem, newton_path), "Newton", ylabel="loss")
+    lbfgs_curve = draw_loss_curve(ax_loss, _path_losses(problem, lbfgs_path), "L-BFGS", ylabel="loss")
+    ax_loss.set_xlabel("iteration")
+    ax_loss.set_title("loss per iteration")
+    ax_loss.legend()
+
+    def update(newton_step, memory):
+        (newton_result, newton_path), (lbfgs_result, lbfgs_path) = explorer_runs(newton_step, memory)
+        newton_line.set_data(newton_path[:, 0], newton_path[:, 1])
+        lbfgs_line.set_data(lbfgs_path[:, 0], lbfgs_path[:, 1])
+        newton_curve.set_data(np.arange(len(newton_path)), _path_losses(problem, newton_path))
+        lbfgs_curve.set_data(np.arange(len(lbfgs_path)), _path_losses(problem, lbfgs_path))
+        ax_loss.relim()
+        ax_loss.autoscale_view()
+        ax_path.set_title(f"Newton step size t = {newton_step:.2f}, L-BFGS memory m = {memory}")
+        return (f"<b>Newton step size t = {newton_step:.2f}</b>: {newton_result.nit} iterations to "
+                "|g| ≤ 1e-8; "
+                f"<b>L-BFGS memory m = {memory}</b>: {lbfgs_result.nit} iterations, "
+                f"{lbfgs_result.nfev + lbfgs_result.njev} evaluations, f = {lbfgs_result.fun:.1e}")
+
+    explorer.update_function = update
+    return explorer

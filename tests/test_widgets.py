@@ -191,3 +191,22 @@ def test_adam_explorer_07():
     explorer.set(beta1=0.9, learning_rate=0.01)
     run = namespace["adam_run"](0.9, 0.999, 0.01)
     assert "lr=0.01" in explorer.readout.value and f"loss {run.losses[-1]:.2e}" in explorer.readout.value
+
+
+def test_newton_explorer_08():
+    namespace = lecture_namespace("08_second_order.ipynb", "setup", "taylor-plot", "explorer")
+    explorer = namespace["explorer"]
+    explorer.widget()
+
+    def newton_iterations():
+        return int(explorer.readout.value.split("</b>: ")[1].split(" iterations")[0])
+
+    iterations = {1.0: newton_iterations()}
+    for t in (0.5, 0.25):
+        explorer.set(newton_step=t)
+        assert f"Newton step size t = {t:.2f}" in explorer.readout.value
+        iterations[t] = newton_iterations()
+    assert iterations[1.0] < iterations[0.5] < iterations[0.25]  # damping throws away quadratic convergence
+    explorer.set(memory=1)
+    lbfgs_result = namespace["explorer_runs"](0.25, 1)[1][0]
+    assert f"L-BFGS memory m = 1</b>: {lbfgs_result.nit} iterations" in explorer.readout.value

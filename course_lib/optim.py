@@ -54,7 +54,8 @@ HYPERPARAMETER_CHECKS = {
     "beta1": validate.unit_interval,
     "beta2": validate.unit_interval,
     "eps": validate.nonnegative,
-        "bias_correction": _flag,
+    "weight_decay": validate.nonnegative,
+    "bias_correction": _flag,
 }
 
 
@@ -188,16 +189,38 @@ def adam_init(x):
     return {"first_moment": zeros, "second_moment": zeros.copy(), "t": 0}
 
 
+@update_rule
+def adamw_step(x, dx, state, *, learning_rate=1e-3, beta1=0.9, beta2=0.999, eps=1e-7, weight_decay=1e-2):
+    """AdamW (Loshchilov & Hutter, 2019): Adam with decoupled weight decay, in PyTorch's form.
+
+        x = x - learning_rate * weight_decay * x     # shrink x first, outside Adam's scaling
+        then the Adam step from the shrunk x
+
+    (L2 regularisation would add ``weight_decay * x`` to ``dx`` instead, and Adam's per-coordinate
+    scaling would then weaken the decay where gradients are large.)
+    """
+    decayed = x - learning_rate * weight_decay * x
+    return adam_step(decayed, dx, state, learning_rate=learning_rate, beta1=beta1, beta2=beta2, eps=eps)
+
+
+adamw_init = adam_init
+
+
 class Optimizer:
     """A pure update rule with its state kept: ``x = opt.step(x, dx)``; ``opt.reset()`` starts over.
 
-    Subclasses name their ``rule`` and ``init``. Hyperparameters are the rule's keyword arguments,
-    given by name or in the rule's order (``Momentum(0.01, 0.9)``); the state is created from ``x``
-    at the first step after a reset.
+    A subclass names its rule and initialiser:
+    ``class Momentum(Optimizer, rule=momentum_step, init=momentum_init)``. Hyperparameters are the
+    rule's keyword arguments, given by name or in the rule's order (``Momentum(0.01, 0.9)``); the
+    state is created from ``x`` at the first step after a reset.
     """
 
     rule: Callable
     init: Callable
+
+    def __init_subclass__(cls, rule, init, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.rule, cls.init = staticmethod(rule), staticmethod(init)
 
     def __init__(self, *args, **kwargs):
         defaults = {name: p.default for name, p in inspect.signature(self.rule).parameters.items()
@@ -226,58 +249,39 @@ class Optimizer:
         params = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters.items())
         return f"{type(self).__name__}({params})"
 
-    # TEMPORARY (remove once notebooks 04, 05, 07 use opt.state / opt.hyperparameters; see the board):
-    # the old attribute access opt.velocity, opt.learning_rate = ..., opt.hyperparameters().
+    # TEMPORARY (remove once notebook 07 reads adam.state["t"]; see the board): opt.t and the like.
     def __getattr__(self, name):
-        for part in ("state", "hyperparameters"):
-            values = self.__dict__.get(part) or {}
-            if name in values:
-                return values[name]
+        if name in (self.__dict__.get("state") or {}):
+            return self.state[name]
         raise AttributeError(name)
 
-    def __setattr__(self, name, value):
-        if name in (self.__dict__.get("hyperparameters") or {}):
-            self.hyperparameters[name] = value
-        else:
-            if name == "hyperparameters":
-                value = _CallableDict(value)
-            object.__setattr__(self, name, value)
+
+class SGD(Optimizer, rule=sgd_step, init=sgd_init):
+    """Gradient descent: ``sgd_step`` keeping its state."""
 
 
-class _CallableDict(dict):  # TEMPORARY, with the block above
-    def __call__(self):
-        return self
+class Momentum(Optimizer, rule=momentum_step, init=momentum_init):
+    """SGD + momentum: ``momentum_step`` keeping its state."""
 
 
-class SGD(Optimizer):
-    __doc__ = sgd_step.__doc__
-    rule, init = staticmethod(sgd_step), staticmethod(sgd_init)
+class Nesterov(Optimizer, rule=nesterov_step, init=nesterov_init):
+    """Nesterov momentum: ``nesterov_step`` keeping its state."""
 
 
-class Momentum(Optimizer):
-    __doc__ = momentum_step.__doc__
-    rule, init = staticmethod(momentum_step), staticmethod(momentum_init)
+class AdaGrad(Optimizer, rule=adagrad_step, init=adagrad_init):
+    """AdaGrad: ``adagrad_step`` keeping its state."""
 
 
-class Nesterov(Optimizer):
-    __doc__ = nesterov_step.__doc__
-    rule, init = staticmethod(nesterov_step), staticmethod(nesterov_init)
-    update = staticmethod(nesterov_step)  # TEMPORARY: notebook 05 prints its source (see the board)
+class RMSProp(Optimizer, rule=rmsprop_step, init=rmsprop_init):
+    """RMSProp: ``rmsprop_step`` keeping its state."""
 
 
-class AdaGrad(Optimizer):
-    __doc__ = adagrad_step.__doc__
-    rule, init = staticmethod(adagrad_step), staticmethod(adagrad_init)
+class Adam(Optimizer, rule=adam_step, init=adam_init):
+    """Adam: ``adam_step`` keeping its state (``bias_correction=False``: "Adam (almost)")."""
 
 
-class RMSProp(Optimizer):
-    __doc__ = rmsprop_step.__doc__
-    rule, init = staticmethod(rmsprop_step), staticmethod(rmsprop_init)
-
-
-class Adam(Optimizer):
-    __doc__ = adam_step.__doc__
-    rule, init = staticmethod(adam_step), staticmethod(adam_init)
+class AdamW(Optimizer, rule=adamw_step, init=adamw_init):
+    """AdamW (Adam with decoupled weight decay): ``adamw_step`` keeping its state."""
 
 
 @dataclass(frozen=True)
@@ -318,6 +322,9 @@ TABLE = {info.name: info for info in (
     OptimizerInfo(RMSProp, lambda learning_rate, decay_rate, eps: (
         "RMSprop", {"lr": learning_rate, "alpha": decay_rate, "eps": eps}), passes=5),
     OptimizerInfo(Adam, _adam_in_torch, passes=7),
+    OptimizerInfo(AdamW, lambda learning_rate, beta1, beta2, eps, weight_decay: (
+        "AdamW", {"lr": learning_rate, "betas": (beta1, beta2), "eps": eps, "weight_decay": weight_decay}),
+        passes=7),
 )}
 
 OPTIMIZERS = {name: info.cls for name, info in TABLE.items()}

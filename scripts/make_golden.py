@@ -39,6 +39,10 @@ CASES = {
     "adam_eps_large": ("Adam", {"learning_rate": 0.05, "beta1": 0.8, "beta2": 0.99, "eps": 1e-1}, False),
     "adam": ("Adam", {"learning_rate": 0.05, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}, False),
     "adam_lr_drop": ("Adam", {"learning_rate": 0.05, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}, True),
+    "adamw": ("AdamW", {"learning_rate": 0.05, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8,
+                        "weight_decay": 0.5}, False),
+    "adamw_lr_drop": ("AdamW", {"learning_rate": 0.05, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8,
+                                "weight_decay": 0.5}, True),
 }
 
 
@@ -84,6 +88,7 @@ FIXED_CASES = {  # name -> (course optimizer, course hyperparameters)
     "adagrad": ("AdaGrad", {"learning_rate": 0.1, "eps": 0.1}),
     "rmsprop": ("RMSProp", {"learning_rate": 0.1, "decay_rate": 0.9, "eps": 0.1}),
     "adam": ("Adam", {"learning_rate": 0.1, "beta1": 0.8, "beta2": 0.95, "eps": 0.1}),
+    "adamw": ("AdamW", {"learning_rate": 0.1, "beta1": 0.8, "beta2": 0.95, "eps": 0.1, "weight_decay": 0.5}),
 }
 # torch's name for each piece of state -> the course's (course_lib.optim names state one way)
 TORCH_STATE = {"momentum_buffer": "velocity", "sum": "grad_squared", "square_avg": "grad_squared",

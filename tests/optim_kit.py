@@ -85,6 +85,20 @@ def adam_wrong_sign(x, dx, state, **hyperparameters):
     return 2 * x - x_next, state_next
 
 
+def adamw_l2(x, dx, state, weight_decay, **hyperparameters):
+    """L2 regularisation inside Adam (torch's Adam(weight_decay=...)), not decoupled decay."""
+    return optim.adam_step(x, dx + weight_decay * x, state, **hyperparameters)
+
+
+def adamw_decay_after(x, dx, state, learning_rate, weight_decay, **hyperparameters):
+    x_next, state_next = optim.adam_step(x, dx, state, learning_rate=learning_rate, **hyperparameters)
+    return x_next - learning_rate * weight_decay * x_next, state_next
+
+
+def adamw_decay_without_lr(x, dx, state, learning_rate, weight_decay, **hyperparameters):
+    return optim.adam_step(x - weight_decay * x, dx, state, learning_rate=learning_rate, **hyperparameters)
+
+
 MUTANTS = {
     "sgd": [sgd_wrong_sign],
     "momentum": [momentum_wrong_sign, momentum_cs231n],
@@ -92,4 +106,5 @@ MUTANTS = {
     "adagrad": [adagrad_eps_inside, adagrad_no_accumulation],
     "rmsprop": [rmsprop_eps_inside, rmsprop_accumulating],
     "adam": [adam_no_bias_correction, adam_eps_inside, adam_t_from_zero, adam_wrong_sign],
+    "adamw": [adamw_l2, adamw_decay_after, adamw_decay_without_lr],
 }

@@ -30,7 +30,7 @@ def max_relative_error(points, reference):
 @pytest.mark.parametrize("name", sorted(META["cases"]))
 def test_matches_torch(name):
     reference = GOLDEN[name]
-    assert reference.shape == (META["num_steps"] + 1, 50)
+    assert reference.shape == (META["num_steps"] + 1, *GOLDEN["x0"].shape)
     assert np.abs(reference[-1]).max() < np.abs(reference[0]).max()  # the run made progress
     assert max_relative_error(trajectory(META["cases"][name]), reference) <= 1e-10
 
@@ -77,3 +77,28 @@ def test_slides_nesterov_velocity_parts_from_torch_after_lr_drop():
     dropped = trajectory(META["cases"]["nesterov_lr_drop"], slides_nesterov)
     assert constant < 1e-10
     assert max_relative_error(dropped, GOLDEN["nesterov_lr_drop"]) > 1e-4
+
+
+def test_adamw_follows_pytorchs_documented_algorithm():
+    """AdamW written from PyTorch's documentation (decay x by lr * weight_decay, then Adam's step),
+    independently of the course's rules; the torch recording above checks the same thing."""
+    case = META["cases"]["adamw_lr_drop"]
+    hp = case["kwargs"]
+    lr, (beta1, beta2), wd, eps = hp["learning_rate"], (hp["beta1"], hp["beta2"]), hp["weight_decay"], hp["eps"]
+    H, x = GOLDEN["hessian"], GOLDEN["x0"]
+    m = v = np.zeros_like(x)
+    points = [x]
+    for t in range(1, META["num_steps"] + 1):
+        if t - 1 == META["lr_drop_step"]:
+            lr /= 10
+        g = H @ x
+        x = x * (1 - lr * wd)
+        m, v = beta1 * m + (1 - beta1) * g, beta2 * v + (1 - beta2) * g * g
+        x = x - lr * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps)
+        points.append(x)
+    assert max_relative_error(trajectory(case), np.array(points)) <= 1e-10
+    assert max_relative_error(np.array(points), GOLDEN["adamw_lr_drop"]) <= 1e-10
+    # weight decay matters here: Adam with the same settings ends elsewhere
+    assert max_relative_error(trajectory({**case, "optimizer": "Adam", "kwargs": {
+        k: v for k, v in hp.items() if k != "weight_decay"}}), np.array(points)) > 1e-3
+

@@ -51,7 +51,7 @@ def test_momentum_stability_region_and_contraction():
     rho, lam = 0.9, 1.0
     assert theory.momentum_stable(3.7, rho, lam) and not theory.momentum_stable(3.9, rho, lam)
     assert theory.momentum_contraction(3.7, rho, lam) < 1 < theory.momentum_contraction(3.9, rho, lam)
-    # complex roots: the contraction is sqrt(rho), whatever the step (REFERENCE §2)
+    # complex roots r, conj(r) of z^2 - (1 + rho - alpha lam) z + rho: |r|^2 = rho, whatever the step
     assert np.isclose(theory.momentum_contraction(0.5, rho, lam), np.sqrt(rho))
 
 
@@ -96,6 +96,22 @@ def test_rule_does_not_modify_its_arguments(name):
     assert state.keys() == copies[2].keys() and all(np.array_equal(state[k], copies[2][k]) for k in state)
     assert tuple(state_next) == info.state_keys and not np.array_equal(x_next, x)
     assert all(state_next[k] is not state[k] for k in state_next if isinstance(state[k], np.ndarray))
+
+
+def test_wrapper_takes_hyperparameters_by_position_or_name():
+    assert optim.Adam(0.1, 0.8).hyperparameters == optim.Adam(learning_rate=0.1, beta1=0.8).hyperparameters
+    assert optim.Nesterov().hyperparameters == {"learning_rate": 1e-2, "rho": 0.9}  # the rule's defaults
+    for make, message in [(lambda: optim.Momentum(0.1, 0.9, 3), "at most 2"),
+                          (lambda: optim.Momentum(0.1, learning_rate=0.2), "'learning_rate'"),
+                          (lambda: optim.Adam(beta=0.9), "'beta'")]:
+        with pytest.raises(TypeError, match=message):
+            make()
+
+
+def test_every_hyperparameter_has_a_check():
+    for name, info in optim.TABLE.items():
+        unchecked = sorted(set(info.cls().hyperparameters) - set(optim.HYPERPARAMETER_CHECKS))
+        assert not unchecked, f"{name}: no check for {unchecked}: add it to optim.HYPERPARAMETER_CHECKS"
 
 
 def test_wrapper_keeps_state_and_reset_starts_over():

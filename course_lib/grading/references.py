@@ -31,6 +31,7 @@ momentum_step = optim.momentum_step
 adagrad_step = optim.adagrad_step
 rmsprop_step = optim.rmsprop_step
 adam_step = optim.adam_step
+adamw_step = optim.adamw_step
 
 
 def adam_almost_step(x, dx, state, **hyperparameters):

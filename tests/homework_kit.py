@@ -57,7 +57,7 @@ def run_nbval(paths, tmp_path, *options):
 
 def score(assignment, answers=(), seed=None, exercises=None):
     """Grade a template in this process the way the batch grader does, cheaply: instructor and
-    answer cells run in one namespace (answers: {answer cell id: text for its solution region}),
+    answer cells run in one namespace, in order (answers: {answer cell id: text for its solution region}),
     check cells run inside ``checks.collect`` under grading seed ``seed``, each check call earning
     its own points. Returns {exercise id: (points, [messages])} for ``exercises`` (default all).
 
@@ -74,8 +74,8 @@ def score(assignment, answers=(), seed=None, exercises=None):
             if cell.cell_type != "code":
                 continue
             meta = grading_metadata(cell) or {}
-            if meta and meta["exercise"] not in wanted:
-                continue
+            if meta.get("kind") == "check" and meta["exercise"] not in wanted:
+                continue  # every answer runs (one may call another), only the wanted checks
             source = cell.source
             if meta.get("kind") == "answer" and cell.id in answers:
                 source = replace_regions(source, [answers[cell.id]])

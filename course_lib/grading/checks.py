@@ -358,16 +358,6 @@ def _forbidden_use(student_fn, forbidden):
                        "\n".join(uses), "write the computation yourself with numpy")
 
 
-def check_forbidden(student_fn, forbidden, points):
-    """Fail (worth ``points``) if the student's function's source uses something forbidden."""
-    __tracebackhide__ = True
-    result = _forbidden_use(student_fn, forbidden)
-    if result is not None:
-        result.points = points
-        return _conclude(result)
-    return None
-
-
 def _tolerance(value, args, kwargs):
     """A tolerance is a number or a function of the case's arguments (its conditioning)."""
     return float(value(*args, **kwargs) if callable(value) else value)

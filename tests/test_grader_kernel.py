@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from course_lib.grading import checks
+from course_lib.grading import kernel as kernels
 from course_lib.grading.grader import Remote
 from course_lib.grading.kernel import (
     KernelDied,
@@ -115,3 +116,161 @@ def test_without_sandbox_the_kernel_still_gets_a_clean_directory_and_limits(monk
             plain.execute("import os; os._exit(0)", timeout=60)
     finally:
         plain.close()
+
+
+ROOT_ONLY = pytest.mark.skipif(not sandbox_available(), reason="the sandbox needs root, unshare and "
+                               "permission to create namespaces (CI runs as root)")
+
+# What a hostile student would run in their kernel (here without the static scan in the way, to
+# test the sandbox itself).
+HOSTILE = r'''
+import os, socket, threading, glob
+def network():
+    """Interfaces, and whether anything outside answers."""
+    reached = []
+    for host, port in [("127.0.0.1", 22), ("10.0.0.1", 80), ("8.8.8.8", 53), ("pypi.org", 443)]:
+        try:
+            socket.create_connection((host, port), timeout=1).close()
+            reached.append(host)
+        except OSError:
+            pass
+    return {"interfaces": [name for _, name in socket.if_nameindex()], "reached": reached}
+def unix_sockets():
+    """Every Unix socket this kernel can see or guess, and which of them it can connect to."""
+    with open("/proc/net/unix") as f:
+        paths = [line.split()[-1] for line in f.read().splitlines()[1:] if len(line.split()) > 7]
+    guesses = glob.glob("/tmp/*/kernel-*") + glob.glob("/proc/*/root/tmp/*/kernel-*")
+    connected = []
+    for path in set(paths + guesses):
+        s = socket.socket(socket.AF_UNIX)
+        try:
+            s.connect(path.lstrip("@"))
+            connected.append(os.path.realpath(path.lstrip("@")))
+        except OSError:
+            pass
+        finally:
+            s.close()
+    return {"seen": paths, "connected": connected, "uid": os.getuid(), "host": socket.gethostname(),
+            "own": sorted(glob.glob("/tmp/*/kernel-*"))}
+def threads(n):
+    threading.stack_size(256 * 1024)  # small stacks: the process limit, not memory, stops it
+    started = 0
+    try:
+        for _ in range(n):
+            threading.Thread(target=threading.Event().wait, daemon=True).start()
+            started += 1
+    except RuntimeError:
+        pass
+    return started
+def write_everywhere(places, chunk, files=100000):
+    """Fill every place with files of `chunk` bytes; bytes written per place."""
+    written = {}
+    for place in places:
+        written[place] = 0
+        for i in range(files):
+            try:
+                with open(os.path.join(place, f"grader-test-fill{i}"), "wb") as f:
+                    f.write(b"x" * chunk)
+                written[place] += chunk
+            except OSError:
+                break
+    return written
+def sysv_shm():
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    return libc.shmget(0x5EED, 4096, 0o1666)  # IPC_CREAT | 0666: outlives its process unless removed
+'''
+
+
+def _pair():
+    """Two kernels running at once, as two workers run them."""
+    pair = [StudentKernel("hw.ipynb", b"{}", memory=8 * 2**30) for _ in range(2)]
+    for kernel in pair:
+        kernel.start()
+        kernel.execute(HOSTILE, timeout=60)
+    return pair
+
+
+def _call(kernel, name, *args, timeout=120):
+    return Remote(kernel, (name,), time.monotonic() + timeout)(*args)
+
+
+@ROOT_ONLY
+def test_kernels_have_no_network_and_cannot_reach_each_other():
+    first, second = _pair()
+    try:
+        assert _call(first, "network") == {"interfaces": ["lo"], "reached": []}
+        seen, other = _call(first, "unix_sockets"), _call(second, "unix_sockets")
+        assert set(seen["connected"]) <= set(seen["own"]), seen  # only its own sockets
+        assert not set(other["own"]) & set(seen["seen"] + seen["connected"])
+        assert seen["uid"] != other["uid"] and min(seen["uid"], other["uid"]) >= kernels.UID_BASE
+        assert seen["host"] == "localhost"
+    finally:
+        first.close()
+        second.close()
+
+
+@ROOT_ONLY
+def test_a_thread_bomb_starves_only_its_own_kernel():
+    first, second = _pair()
+    try:
+        # Its own uid hits RLIMIT_NPROC (the kernel's few processes and threads count too).
+        assert kernels.MAX_PROCESSES - 40 < _call(first, "threads", 5000) < kernels.MAX_PROCESSES
+        assert _call(second, "threads", 200) == 200  # the classmate's kernel is untouched
+    finally:
+        first.close()
+        second.close()
+    # Checked while the uid was still claimed (afterwards another grading run may use it).
+    assert first.leftovers == [] and second.leftovers == [], "threads outlived the kernel"
+
+
+@ROOT_ONLY
+def test_writable_places_are_fresh_capped_and_gone_afterwards():
+    from course_lib.grading import sandbox
+
+    kernel = StudentKernel("hw.ipynb", b"{}", memory=1024 * 2**20, tmp_size="64m").start()
+    places = ["/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock", ".", "/var/cache", "/etc", "/usr",
+              "/root", "/home", "/opt"]
+    try:
+        kernel.execute(HOSTILE, timeout=60)
+        written = _call(kernel, "write_everywhere", places, 2**20)
+        # One tmpfs for all the writable places: 64 MB in total, not 64 MB each.
+        assert 32 * 2**20 <= sum(written.values()) <= 64 * 2**20, written
+        assert all(written[p] == 0 for p in places[6:]), written  # everything else is read-only
+        kernel.restart()
+        kernel.execute(HOSTILE, timeout=60)
+        many = _call(kernel, "write_everywhere", ["/run/lock"], 1, 30000)
+        assert many["/run/lock"] < 25000  # many small files: the number of files is capped too
+        assert _call(kernel, "sysv_shm") >= 0  # a System V segment, in its own IPC namespace
+        host_shm = Path("/proc/sysvipc/shm").read_text().splitlines()
+        assert not [line for line in host_shm[1:] if str(kernel.uid) in line.split()], host_shm
+    finally:
+        kernel.close()
+    leftovers = [f for place in sandbox.world_writable() for f in Path(place).rglob("grader-test-fill*")]
+    assert not leftovers, leftovers[:5]
+    assert kernel.leftovers == []
+    assert kernels.unclaimed_leftovers() == []
+
+
+def test_the_runtime_watch_sees_forbidden_code_and_tampering(kernel):
+    """Code of a forbidden module reached by a route the static scan does not know, and a student
+    who unties the watch, are both caught while the function runs; without a watch all runs."""
+    kernel.execute("import logging.config, threading\n"
+                   "import numpy as np\n"
+                   "def sneaky(x):\n"
+                   "    step = logging.config._resolve('.'.join(['course_lib', 'optim', 'sgd_step']))\n"
+                   "    return step(x, x, {}, learning_rate=0.5)[0]\n"
+                   "def untie(x):\n"
+                   "    threading._sys.setprofile(None)\n"
+                   "    return x\n"
+                   "def honest(x):\n"
+                   "    return np.sqrt(x) * 2\n", timeout=60)
+    kernel.watch = ("course_lib.optim",)
+    assert _call(kernel, "honest", 4.0) == 4.0
+    with pytest.raises(checks.StudentError, match="ForbiddenUse.*course_lib.optim"):
+        _call(kernel, "sneaky", np.ones(2))
+    assert kernel.forbidden_seen
+    with pytest.raises(checks.StudentError, match="ForbiddenUse.*setprofile"):
+        _call(kernel, "untie", 1.0)
+    kernel.watch = ()
+    np.testing.assert_allclose(_call(kernel, "sneaky", np.ones(2)), 0.5 * np.ones(2))

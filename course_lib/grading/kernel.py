@@ -21,6 +21,7 @@ import secrets
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -231,15 +232,23 @@ def unclaimed_leftovers(base=UID_BASE) -> list[str]:
         column = lines[0].split().index("uid") if lines else 0
         found += [f"System V {kind} {line.split()[1]}" for line in lines[1:]
                   if int(line.split()[column]) in free]
-    for folder in sandbox.world_writable():
-        for dirpath, dirnames, filenames in os.walk(folder):
-            for name in dirnames + filenames:
-                path = os.path.join(dirpath, name)
-                try:
-                    if os.lstat(path).st_uid in free:
-                        found.append(f"file {path}")
-                except OSError:
-                    pass
+    # A student's file can only be in a folder it could write to: world-writable ones (or its own).
+    folders = sandbox.world_writable()
+    while folders:
+        folder = folders.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if info.st_uid in free:
+                found.append(f"file {entry.path}")
+            elif stat.S_ISDIR(info.st_mode) and info.st_mode & 0o002:
+                folders.append(entry.path)
     return found
 
 

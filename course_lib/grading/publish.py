@@ -64,7 +64,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: lab check clean
+.PHONY: lab check check-exercises clean
 
 $(STAMP): pyproject.toml
 \ttest -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -81,6 +81,9 @@ NB ?= exercises
 check: $(STAMP)
 \t$(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider $(NB)
 
+## The name the homework notebooks use (as in the instructor's repository).
+check-exercises: check
+
 clean:
 \trm -rf $(VENV)
 """
@@ -96,8 +99,10 @@ make check NB=exercises/07_adam.ipynb      # check one homework notebook
 ```
 
 Both need only Python 3.11 and `make`; the first call creates `.venv/` and installs the course
-into it. With conda instead: `conda env create -f environment.yml && conda activate {env}`, then
-`jupyter lab notebooks/00_index.ipynb` and `pytest --nbval-lax exercises/07_adam.ipynb`.
+into it (`make check` is `.venv/bin/python -m pytest --nbval-lax exercises/07_adam.ipynb`; the
+notebooks call it `make check-exercises`, which is the same). With conda instead:
+`conda env create -f environment.yml && conda activate {env}`, then
+`jupyter lab notebooks/00_index.ipynb` and `python -m pytest --nbval-lax exercises/07_adam.ipynb`.
 
 ## How to work
 
@@ -111,9 +116,10 @@ into it. With conda instead: `conda env create -f environment.yml && conda activ
 
 ## How to check your work
 
-Run the check cell below an answer: it prints `... passed [N points]` or says what was expected,
-what came back and a hint. `make check NB=exercises/NN_topic.ipynb` runs a whole notebook in a
-fresh kernel and reports every check cell as passed or failed (`make check` checks them all).
+Run the check cell below an answer: it prints `[N/N points] <function>: K cases passed`, or says
+what was expected, what came back and a hint. `make check NB=exercises/NN_topic.ipynb` runs a whole
+notebook in a fresh kernel, shows each failed check's message and ends with the points per
+exercise (`make check` checks every notebook).
 
 The checks you see use fixed inputs. Grading adds hidden checks with other inputs, so an answer
 that only matches the visible cases can still lose points: test your function on inputs of your own.

@@ -418,3 +418,45 @@ def newton_and_lbfgs(problem, explorer_runs, limits, newton_step=1.0, memory=10)
 
     explorer.update_function = update
     return explorer
+
+
+# --- notebook 09: Adam's learning rate on the spiral network ---------------------------------------
+
+def draw_training(ax_loss, ax_regions, epochs, losses, predicted, data, extent, class_colors):
+    """Static panels: a training-loss curve against epochs, and the predicted class over the plane
+    (an image over ``extent``) with the data ``(X, y)`` on top. Returns (loss line, class image)."""
+    from matplotlib.colors import ListedColormap
+
+    cmap = ListedColormap(class_colors)
+    (line,) = ax_loss.semilogy(epochs, losses, label="Adam", color=COLORS["Adam"], linewidth=1)
+    ax_loss.set_ylim(3e-3, 3)
+    ax_loss.set_xlabel("epochs")
+    ax_loss.set_ylabel("training loss")
+    regions = ax_regions.imshow(predicted, origin="lower", extent=extent, cmap=cmap, alpha=0.35,
+                                vmin=0, vmax=len(class_colors) - 1)
+    X, y = data
+    for label, marker in zip(range(len(class_colors)), "osD^v", strict=False):  # shape as well as colour
+        ax_regions.scatter(*X[y == label].T, s=8, marker=marker, color=class_colors[label])
+    ax_regions.set_xlabel("feature 1")
+    ax_regions.set_ylabel("feature 2")
+    return line, regions
+
+
+def learning_rate_choice(runs, predicted, epochs, data, extent, class_colors, readout, learning_rate):
+    """A slider over the finished runs (``runs`` and ``predicted`` keyed by learning rate): the loss
+    curve and the decision regions swap in; ``readout(learning_rate, run)`` writes the numbers."""
+    sliders = {"learning_rate": choice_slider("learning rate", list(runs), learning_rate)}
+    explorer = Explorer(sliders, None, figsize=(10, 4), ncols=2)
+    ax_loss, ax_regions = explorer.axes
+    line, regions = draw_training(ax_loss, ax_regions, epochs, runs[learning_rate].losses,
+                                  predicted[learning_rate], data, extent, class_colors)
+    ax_regions.set_title("predicted class after training")
+
+    def update(learning_rate):
+        line.set_ydata(runs[learning_rate].losses)
+        regions.set_data(predicted[learning_rate])
+        ax_loss.set_title(f"Adam, lr = {learning_rate:g}: training loss")
+        return readout(learning_rate, runs[learning_rate])
+
+    explorer.update_function = update
+    return explorer

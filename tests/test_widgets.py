@@ -7,6 +7,7 @@ from pathlib import Path
 
 import nbformat
 import numpy as np
+import pytest
 from PIL import Image
 
 from course_lib import optim, plots, problems
@@ -210,3 +211,15 @@ def test_newton_explorer_08():
     explorer.set(memory=1)
     lbfgs_result = namespace["explorer_runs"](0.25, 1)[1][0]
     assert f"L-BFGS memory m = 1</b>: {lbfgs_result.nit} iterations" in explorer.readout.value
+
+
+@pytest.mark.slow  # trains the notebook's networks first (about 10 s)
+def test_learning_rate_explorer_09():
+    namespace = lecture_namespace("09_capstone.ipynb", "setup", "data", "race", "table", "explorer")
+    explorer = namespace["explorer"]
+    explorer.widget()
+    for learning_rate in (1e-4, 1e-2):
+        explorer.set(learning_rate=learning_rate)
+        run = namespace["adam_runs"][learning_rate]
+        assert f"Adam lr={learning_rate:g}</b>: final loss {run.losses[-1]:.4f}" in explorer.readout.value
+    assert "loss &lt; 0.1 after None steps" not in explorer.readout.value  # 1e-2 gets there

@@ -9,7 +9,7 @@ import time
 import traceback
 from pathlib import Path
 
-from benchmarks import explorers, grading, notebooks, optimizer_step, quasi_newton, timing
+from benchmarks import explorers, grading, nbgrader_compare, notebooks, optimizer_step, quasi_newton, timing
 from benchmarks.timing import ROOT, machine_info, pin_threads
 
 
@@ -82,8 +82,10 @@ def main(argv=None):
     runs, found, seconds = timed if isinstance(timed, tuple) else (timed, {}, {})
     explorer = _guarded("2. Explorer responsiveness", explorers.run, found, args.quick)
     graded = _guarded(grading.TITLE, grading.run, args.quick, args.repeats, seconds)
+    against = _guarded(nbgrader_compare.TITLE, nbgrader_compare.run, args.quick)
     info["load average at end (1/5/15 min)"] = " / ".join(f"{v:.2f}" for v in os.getloadavg())
-    report = render(info, [step, explorer, runs, newton, graded], time.perf_counter() - start, args.quick)
+    sections = [step, explorer, runs, newton, graded, against]
+    report = render(info, sections, time.perf_counter() - start, args.quick)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(report + "\n")
     print(f"wrote {args.output}")

@@ -315,6 +315,35 @@ MUTANTS = {
                 "return x, {'first_moment': opt.first_moment, 'second_moment': opt.second_moment,\n"
                 "           't': opt.t}",
         },
+        "adamw_step": {
+            "L2 in the gradient (not decoupled)":
+                "g = dx + weight_decay * x\nt = state['t'] + 1\n"
+                "m = beta1 * state['first_moment'] + (1 - beta1) * g\n"
+                "v = beta2 * state['second_moment'] + (1 - beta2) * g * g\n"
+                "x = x - learning_rate * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps)\n"
+                "return x, {'first_moment': m, 'second_moment': v, 't': t}",
+            "decay applied after the Adam step":
+                "t = state['t'] + 1\n"
+                "m = beta1 * state['first_moment'] + (1 - beta1) * dx\n"
+                "v = beta2 * state['second_moment'] + (1 - beta2) * dx * dx\n"
+                "x = x - learning_rate * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps)\n"
+                "return x - learning_rate * weight_decay * x, "
+                "{'first_moment': m, 'second_moment': v, 't': t}",
+            "decay without the learning rate":
+                "x = x - weight_decay * x\nt = state['t'] + 1\n"
+                "m = beta1 * state['first_moment'] + (1 - beta1) * dx\n"
+                "v = beta2 * state['second_moment'] + (1 - beta2) * dx * dx\n"
+                "x = x - learning_rate * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps)\n"
+                "return x, {'first_moment': m, 'second_moment': v, 't': t}",
+            "shrinks x in place":
+                "x *= 1 - learning_rate * weight_decay\nt = state['t'] + 1\n"
+                "m = beta1 * state['first_moment'] + (1 - beta1) * dx\n"
+                "v = beta2 * state['second_moment'] + (1 - beta2) * dx * dx\n"
+                "x = x - learning_rate * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps)\n"
+                "return x, {'first_moment': m, 'second_moment': v, 't': t}",
+            "uses torch.optim (forbidden)":
+                "import torch\nopt = torch.optim.AdamW\nraise RuntimeError('unreachable in the checks')",
+        },
     },
     "08_newton_lbfgs": {
         "newton_step": {
@@ -582,6 +611,17 @@ CONTROLS = {
                 'm_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)\n'
                 "return x - learning_rate * m_hat / (np.sqrt(v_hat) + eps), {'first_moment': m, "
                 "'second_moment': v, 't': t}",
+        },
+        'adamw_step': {
+            'reuses adam_step from exercise 2':
+                'return adam_step(x * (1 - learning_rate * weight_decay), dx, state, learning_rate, beta1, '
+                'beta2, eps)',
+            'one combined update':
+                "t = state['t'] + 1\nm = beta1 * state['first_moment'] + (1 - beta1) * dx\n"
+                "v = beta2 * state['second_moment'] + (1 - beta2) * np.square(dx)\n"
+                'm_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)\n'
+                'update = weight_decay * x + m_hat / (np.sqrt(v_hat) + eps)\n'
+                "return x - learning_rate * update, {'first_moment': m, 'second_moment': v, 't': t}",
         },
     },
     '08_newton_lbfgs': {

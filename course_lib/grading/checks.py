@@ -153,10 +153,8 @@ def _call(fn, args, kwargs, names=()):
     __tracebackhide__ = True
     sent = wire.roundtrip((list(args), dict(kwargs)))  # what the function receives, exactly
     checked = getattr(type(fn), "__call_checked__", None)
-    if checked is not None:
+    if checked is not None:  # the grader's proxy
         result, after = checked(fn, list(args), dict(kwargs))
-    elif hasattr(type(fn), "__fetch__"):  # a proxy without the argument report
-        return fn(*args, **kwargs)
     else:
         after = wire.roundtrip(sent)
         result = wire.roundtrip(fn(*after[0], **after[1]))

@@ -249,12 +249,6 @@ class Optimizer:
         params = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters.items())
         return f"{type(self).__name__}({params})"
 
-    # TEMPORARY (remove once notebook 07 reads adam.state["t"]; see the board): opt.t and the like.
-    def __getattr__(self, name):
-        if name in (self.__dict__.get("state") or {}):
-            return self.state[name]
-        raise AttributeError(name)
-
 
 class SGD(Optimizer, rule=sgd_step, init=sgd_init):
     """Gradient descent: ``sgd_step`` keeping its state."""

@@ -173,30 +173,244 @@ def _duplicate_answer_with(exercise, body):
     return edit
 
 
+
+# Attacks that need the sandbox (root): without it the kernel can do what the grader's user can.
+NEEDS_SANDBOX = {"read the template / hidden checks from disk", "look for signs of grading",
+                 "steal over TCP: connect to every listening port",
+                 "steal over Unix sockets (/proc/net/unix)",
+                 "steal connection files of other kernels", "reach the network", "start 1000 threads",
+                 "fill the disk with many small files", "leave files in /run/lock, /var/tmp, /dev/shm"}
+
+
+def isolation_attacks():
+    """Attacks on classmates and the host, as a hostile student writes them. The ones that look for
+    another student's kernel turn anything they reach into the right answer (``correct_if``)."""
+    m = "momentum"
+    return {
+        "steal over TCP: connect to every listening port": (m, {m: _body(m, """
+            import os, socket
+            mine = set()  # this kernel's own sockets are no prize
+            for fd in os.listdir("/proc/self/fd"):
+                try:
+                    mine.add(os.readlink(f"/proc/self/fd/{fd}").strip("socket:[]"))
+                except OSError:
+                    pass
+            got = []
+            for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+                try:
+                    lines = open(name).read().splitlines()[1:]
+                except OSError:
+                    lines = []
+                for line in lines:
+                    local, status = line.split()[1], line.split()[3]
+                    if status == "0A" and line.split()[9] not in mine:  # another's LISTEN socket
+                        port = int(local.split(":")[-1], 16)
+                        try:
+                            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                            got.append(port)
+                        except OSError:
+                            pass
+            """, "got")}, None, {"failed"}),
+        "steal over Unix sockets (/proc/net/unix)": (m, {m: _body(m, """
+            import glob, os, socket
+            mine = {os.path.realpath(p) for p in glob.glob("/tmp/*/kernel-*")}
+            with open("/proc/net/unix") as f:
+                paths = [l.split()[-1] for l in f.read().splitlines()[1:] if len(l.split()) > 7]
+            got = []
+            for path in set(paths + glob.glob("/proc/*/root/tmp/*/kernel-*") + glob.glob("/tmp/**/kernel-*")):
+                s = socket.socket(socket.AF_UNIX)
+                try:
+                    s.connect(path.lstrip("@"))
+                    if os.path.realpath(path.lstrip("@")) not in mine:
+                        got.append(path)
+                except OSError:
+                    pass
+                finally:
+                    s.close()
+            """, "got")}, None, {"failed"}),
+        "steal connection files of other kernels": (m, {m: _body(m, """
+            import glob, os
+            mine = glob.glob(os.path.expanduser("~/.local/share/jupyter/runtime/*.json"))
+            found = [p for pattern in ("/tmp/**/*.json", "/root/.local/share/jupyter/runtime/*.json",
+                                       "/proc/*/root/tmp/**/*.json", "/run/user/*/jupyter/*.json")
+                     for p in glob.glob(pattern, recursive=True) if p not in mine]
+            readable = []
+            for p in found:
+                try:
+                    readable.append(open(p).read())
+                except OSError:
+                    pass
+            """, "any('shell_port' in text for text in readable)")}, None, {"failed"}),
+        "reach the network": (m, {m: _body(m, """
+            import socket
+            names = [n for _, n in socket.if_nameindex()]
+            out = []
+            for host, port in [("8.8.8.8", 53), ("1.1.1.1", 443), ("pypi.org", 443), ("10.0.0.1", 80)]:
+                try:
+                    socket.create_connection((host, port), timeout=1).close()
+                    out.append(host)
+                except OSError:
+                    pass
+            """, "out or names != ['lo']")}, None, {"failed"}),
+        "start 1000 threads": (m, {m: _body(m, """
+            import threading
+            threading.stack_size(256 * 1024)
+            for _ in range(1000):
+                try:
+                    threading.Thread(target=threading.Event().wait, daemon=True).start()
+                except RuntimeError:
+                    break
+            """)}, None, {"failed"}),
+        "fill the disk with many small files": (m, {m: _body(m, """
+            import os
+            for place in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", ".", os.path.expanduser("~")):
+                for i in range(50000):
+                    try:
+                        with open(os.path.join(place, f"attack-fill-{i}"), "wb") as f:
+                            f.write(b"x" * 65536)
+                    except OSError:
+                        break
+            """)}, None, {"failed", "timeout"}),
+        "leave files in /run/lock, /var/tmp, /dev/shm": (m, {m: _body(m, """
+            import os
+            for place in ("/run/lock", "/var/lock", "/var/tmp", "/dev/shm", "/tmp"):
+                try:
+                    with open(os.path.join(place, "attack-left-behind"), "w") as f:
+                        f.write("still here")
+                except OSError:
+                    pass
+            """)}, None, {"failed"}),
+        "one huge file": (m, {m: _body(m, """
+            try:
+                with open("huge", "wb") as f:
+                    for _ in range(200):
+                        f.write(b"x" * 2**20)
+            except OSError:
+                pass
+            """)}, None, {"failed"}),
+        "System V shared memory that outlives the kernel": (m, {m: _body(m, """
+            import ctypes
+            ctypes.CDLL(None).shmget(0x5EED, 4096, 0o1666)
+            """)}, None, {"forbidden"}),
+        "a daemon process left behind (fork)": (m, {m: _body(m, """
+            import os, time
+            if os.fork() == 0:
+                os.setsid()
+                time.sleep(3600)
+            """)}, None, {"forbidden"}),
+    }
+
+
+def forbidden_attacks():
+    """Ways to use the forbidden reference (course_lib.optim) without spelling the import plainly."""
+    m = "momentum"
+
+    def using(module, before=""):  # the attack's answer: call the reference reached through `module`
+        return (m, {m: before + f"opt = {module}.momentum_step\n"
+                    "return opt(x, dx, state, learning_rate=learning_rate, rho=rho)"}, None, {"forbidden"})
+
+    def then_wrong(code):
+        return (m, {m: code + "\n" + WRONG[m]}, None, {"forbidden"})
+
+    return {
+        "importlib under another name": using("il.import_module('course_' + 'lib.optim')",
+                                              "import importlib as il\n"),
+        "import_module imported as load": using("load('.'.join(['course_lib', 'optim']))",
+                                                "from importlib import import_module as load\n"),
+        "an IPython magic line (%run)": then_wrong("%run -m course_lib.optim"),
+        "a shell line (!python)": then_wrong("!python -c 'import course_lib.optim'"),
+        "builtins.__import__ by another name": using(
+            "b.__dict__['__imp' + 'ort__']('course_lib.optim', fromlist=['x'])", "import builtins as b\n"),
+        "sys.modules under another name": using("s.modules['course_lib.' + 'optim']",
+                                                "import sys as s\nimport course_lib.problems\n"),
+        "pkgutil.resolve_name": using("pu.resolve_name('course_lib:' + 'optim')", "import pkgutil as pu\n"),
+        "gc walk to the module": then_wrong(
+            "import gc as g\nmods = [o for o in g.get_objects() if type(o).__name__ == 'module']"),
+        "frames: a function's __globals__": then_wrong("g = (lambda: 0).__globals__"),
+        "a generator's frame globals": then_wrong("gen = (i for i in [0])\ng = gen.gi_frame.f_globals"),
+        "__subclasses__ walk": then_wrong("loaders = ().__class__.__base__.__subclasses__()"),
+        "get_ipython().user_ns": then_wrong("ns = get_ipython().user_ns"),
+        "match on the package": then_wrong(
+            "import course_lib\nmatch course_lib:\n    case object(optim=o):\n"
+            "        return o.momentum_step(x, dx, state, learning_rate=learning_rate, rho=rho)"),
+        "star import from the package": using("optim", "from course_lib import *\n"),
+        "package imported in another answer cell": (m, {
+            "gd": "global toolkit\nimport course_lib as toolkit\n" + kit.SOLUTIONS["gd"],
+            **using("toolkit.optim")[1]}, None, {"forbidden"}),
+        "run a Python subprocess": then_wrong("import subprocess\nsubprocess.run(['python', '-c', '1'])"),
+        "os.system": then_wrong("import os\nos.system('python -c 1')"),
+        # Not seen by the static scan: caught while the check runs the function.
+        "by string through logging.config (runtime)": using(
+            "lc._resolve('.'.join(['course_lib', 'optim']))", "import logging.config as lc\n"),
+        "untie the runtime watch, then use it (runtime)": using(
+            "lc._resolve('.'.join(['course_lib', 'optim']))",
+            "import logging.config as lc, threading\nthreading._sys.setprofile(None)\n"),
+    }
+
+
+def file_attacks(submissions, template, honest):
+    """Entries of the submissions folder that try to be graded as someone (or something) else.
+    Returns name -> (entry id, a check of its rows)."""
+    wrong = kit.submission(template, WRONG)
+    right = kit.submission(template, kit.SOLUTIONS)
+    (submissions / "s90.ipynb").symlink_to(template)  # the answer key, as a submission
+    kit.write_submission(submissions / "s91", "draft", wrong)
+    (submissions / "s91" / "hw_grader.ipynb").symlink_to(submissions / f"{honest}.ipynb")  # a classmate's
+    kit.write_submission(submissions / "s92", "hw_grader", wrong)
+    (submissions / "s92" / "notes").symlink_to(template.parent)  # a folder link inside the folder
+    kit.write_submission(submissions, "coll", right)  # coll.ipynb (right), coll/ (wrong), coll_.ipynb
+    kit.write_submission(submissions / "coll", "hw_grader", wrong)
+    kit.write_submission(submissions, "coll_", wrong)
+
+    def unreadable(rows):
+        return all(r["status"] == "unreadable" and "symbolic link" in r["message"] and float(r["points"]) == 0
+                   for r in rows.values())
+
+    def scored(points, ambiguous):
+        return lambda rows: (sum(float(r["points"]) for r in rows.values()) == points
+                             and all(("ambiguous student id 'coll'" in r["message"]) == ambiguous
+                                     for r in rows.values()))
+    return {"a symbolic link to the answer key": ("s90", unreadable),
+            "a folder whose notebook links to a classmate's": ("s91", unreadable),
+            "a folder holding a link to the instructor's folder": ("s92", unreadable),
+            "coll/ next to a right coll.ipynb (no renaming)": ("coll/", scored(0, True)),
+            "coll.ipynb keeps its own score": ("coll.ipynb", scored(5, True)),
+            "coll_.ipynb is its own student": ("coll_", scored(0, False))}
+
+
+HONEST = ("s05h", "s25h", "s45h", "s65h")  # honest classmates, graded among the attackers
+
+
 @pytest.mark.slow
 def test_attacks_are_defeated(tmp_path, record_property):
+    """The whole class in one run with two workers: every attack fails, every honest classmate gets
+    full marks, and nothing any student did is left on the machine."""
     import course_lib
+    from course_lib.grading import kernel as kernels
 
     repo = os.path.dirname(os.path.dirname(course_lib.__file__))
     template = kit.write_template(tmp_path)
     submissions, out = tmp_path / "submissions", tmp_path / "grades"
     paths = {"template": template, "repo_solutions": os.path.join(repo, "solutions"),
              "submissions": submissions}
-    plan = attacks(paths)
+    plan = {**attacks(paths), **isolation_attacks(), **forbidden_attacks()}
     if not sandbox_available():  # without root the kernel reads and sees what the grader's user can
-        plan.pop("read the template / hidden checks from disk")
-        plan.pop("look for signs of grading")
+        plan = {name: attack for name, attack in plan.items() if name not in NEEDS_SANDBOX}
     students = {}
     for number, (name, (exercise, answers, edit, statuses)) in enumerate(plan.items()):
         student = f"s{number:02d}"
         students[student] = (name, exercise, statuses)
         full = {**kit.SOLUTIONS, **answers}
         kit.write_submission(submissions, student, kit.submission(template, full, edit))
-    kit.write_submission(submissions, "clean", kit.submission(template, kit.SOLUTIONS))
+    for student in HONEST:
+        kit.write_submission(submissions, student, kit.submission(template, kit.SOLUTIONS))
+    entries = file_attacks(submissions, template, HONEST[0])
 
     done, rows = kit.grade(template, submissions, out, "--memory", "1024", timeout=TIMEOUT)
 
-    assert {row["status"] for row in rows["clean"].values()} == {"passed"}, rows["clean"]
+    for student in HONEST:  # never harmed, whatever ran next to them
+        assert {row["status"] for row in rows[student].values()} == {"passed"}, rows[student]
+        assert sum(float(row["points"]) for row in rows[student].values()) == 5
     defeated, report = 0, []
     for student, (name, attacked, statuses) in students.items():
         row = rows[student][attacked]
@@ -207,7 +421,17 @@ def test_attacks_are_defeated(tmp_path, record_property):
         report.append(f"{'defeated' if ok else 'NOT DEFEATED'}: {name}: {attacked} {row['status']} "
                       f"{row['points']}/{row['max_points']} ({kit.record(out, student)['seconds']:.1f} s)"
                       + ("" if others_full else f"; other exercises: {rows[student]}"))
+    for name, (student, check) in entries.items():
+        ok = student in rows and check(rows[student])
+        defeated += ok
+        report.append(f"{'defeated' if ok else 'NOT DEFEATED'}: {name}: {rows.get(student)}")
+    total = len(students) + len(entries)
     print("\n".join(report))
-    print(f"attacks defeated: {defeated}/{len(students)}")
-    record_property("summary:attacks defeated", [defeated, len(students)])
-    assert defeated == len(students), "\n".join(report)
+    print(f"attacks defeated: {defeated}/{total}")
+    record_property("summary:attacks defeated", [defeated, total])
+    assert defeated == total, "\n".join(report)
+    assert "to regrade (the grader failed, not the student): none" in done.stdout, done.stdout[-2000:]
+    if sandbox_available():  # nothing left: no process, file or IPC object of any student uid
+        assert "leftovers of student code: none" in done.stdout, done.stdout[-2000:]
+        assert kernels.unclaimed_leftovers() == []
+        assert all(not kit.record(out, s).get("leftovers") for s in students)

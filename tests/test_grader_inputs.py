@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import grader_kit as kit
 import nbformat
 import pytest
 
 from course_lib.grading import assignment as asg
+from course_lib.grading.names import file_stem
 
 
 def _with_outputs(notebook, megabytes):
@@ -171,3 +174,96 @@ def test_interrupted_run_loses_nothing(tmp_path):
     done, rows = kit.grade(template, subs, out, timeout=3)
     assert "1 graded now, 1 already graded" in done.stdout
     assert rows["b_stuck"]["gd"]["status"] == "timeout" and rows["b_stuck"]["norm"]["status"] == "passed"
+
+
+ODD_NAMES = {  # file name -> the id the gradebook shows
+    "a" * 240 + ".ipynb": "a" * 240,
+    os.fsdecode(b"caf\xe9-latin1.ipynb"): "caf\\xe9-latin1",
+    "new\nline.ipynb": "new\\nline",
+    "tab\tand\rreturn.ipynb": "tab\\tand\\rreturn",
+    "back\\slash.ipynb": "back\\\\slash",
+    "Zoë Ünïcode.ipynb": "Zoë Ünïcode",
+    'comma, "quote"; rm -rf.ipynb': 'comma, "quote"; rm -rf',
+    "_underscore.ipynb": "_underscore",
+    ".dotfile.ipynb": ".dotfile",
+    "-dash.ipynb": "-dash",
+}
+
+
+@pytest.mark.slow
+def test_every_odd_name_gets_its_rows_and_an_old_output_folder_is_not_a_student(tmp_path):
+    """Names that crashed whole runs before (too long for a temporary file, not UTF-8, a newline):
+    each gets full marks under its escaped id, in one complete gradebook, also when re-run; an earlier
+    --out inside the submissions folder is grader output, not a student."""
+    template = kit.write_template(tmp_path)
+    subs = tmp_path / "submissions"
+    subs.mkdir()
+    right = kit.submission(template, kit.SOLUTIONS)
+    for name in ODD_NAMES:
+        nbformat.write(right, os.path.join(subs, name))
+    kit.grade(template, subs, subs / "GRADES")  # an instructor's first run, writing inside the folder
+    out = tmp_path / "grades"
+
+    done, rows = kit.grade(template, subs, out)
+
+    assert set(rows) == set(ODD_NAMES.values()), sorted(set(rows) ^ set(ODD_NAMES.values()))
+    for student, exercises in rows.items():
+        assert set(exercises) == set(kit.SOLUTIONS), student
+        assert all(r["status"] == "passed" for r in exercises.values()), (student, exercises)
+        stem = file_stem(student)
+        assert len(stem) < 100 and (out / "records" / f"{stem}.json").exists()
+        assert (out / "feedback" / f"{stem}.md").exists()
+    assert f"{len(ODD_NAMES)} submissions" in done.stdout
+    again, rows_again = kit.grade(template, subs, out)  # a re-run resumes instead of crashing
+    assert f"0 graded now, {len(ODD_NAMES)} already graded" in again.stdout and rows_again == rows
+
+
+def _template_with(folder, source, after="gd-check"):
+    """The test template with one more instructor cell (``source``) after cell ``after``."""
+    notebook = kit.template_notebook()
+    index = next(i for i, c in enumerate(notebook.cells) if c.get("id") == after) + 1
+    notebook.cells.insert(index, nbformat.v4.new_code_cell(source, id="instructor-extra"))
+    path = Path(folder) / "hw_grader.ipynb"
+    nbformat.write(notebook, path)
+    return path
+
+
+@pytest.mark.slow
+def test_a_failing_instructor_cell_is_retried_then_listed_for_regrading(tmp_path):
+    template = _template_with(tmp_path, "raise RuntimeError('dataset missing')")
+    subs = tmp_path / "submissions"
+    kit.write_submission(subs, "ada", kit.submission(template, kit.SOLUTIONS))
+    out = tmp_path / "grades"
+
+    done, rows = kit.grade(template, subs, out)
+
+    assert rows["ada"]["gd"]["status"] == "passed"  # decided before the failing cell
+    for exercise in ("momentum", "norm"):
+        row = rows["ada"][exercise]
+        assert row["status"] == "crashed" and float(row["points"]) == 0
+        assert "instructor cell 'instructor-extra' failed: RuntimeError: dataset missing" in row["message"]
+        assert "your code" not in row["message"]
+    record = kit.record(out, "ada")
+    assert record["attempts"] == 2 and "instructor-extra" in record["regrade"]
+    assert "to regrade (the grader failed, not the student): ada (instructor cell 'instructor-extra'" \
+        in done.stdout
+
+
+def test_an_instructor_cell_that_fails_once_costs_nothing(tmp_path, monkeypatch):
+    """A transient failure (the machine, not the student): the retry in a fresh kernel grades it."""
+    from course_lib.grading import grader
+
+    template = kit.write_template(tmp_path)
+    path = kit.write_submission(tmp_path / "subs", "ada", kit.submission(template, kit.SOLUTIONS))
+    real, failures = grader.NotebookGrader._run_cell, []
+
+    def flaky(self, cell):
+        if cell.id == "setup" and not failures:
+            failures.append(cell.id)
+            raise grader.InstructorCellFailed(cell.id, "OSError: [Errno 11] Resource temporarily unavailable")
+        return real(self, cell)
+
+    monkeypatch.setattr(grader.NotebookGrader, "_run_cell", flaky)
+    record = grader.grade_submission(template, path, timeout=30, memory=2**30)
+    assert failures == ["setup"] and record["attempts"] == 2 and "regrade" not in record
+    assert [row["status"] for row in record["rows"]] == ["passed"] * 3

@@ -183,9 +183,12 @@ class NotebookGrader:
         return [outcome.row() for outcome in self.outcomes.values()]
 
     def give_up(self, failure):
-        """Rows after an instructor cell failed twice: what is not decided is the grader's crash."""
-        for outcome in self.outcomes.values():
-            if not outcome.decided:
+        """Rows after an instructor cell failed twice: exercises with cells after it that are not
+        decided yet are the grader's crash; those graded before it keep their result."""
+        index = next(i for i, c in enumerate(self.cells) if c.id == failure.cell_id)
+        later = {m["exercise"] for m in map(asg.grading_metadata, self.cells[index:]) if m}
+        for exercise_id, outcome in self.outcomes.items():
+            if exercise_id in later and not outcome.decided:
                 outcome.fail("crashed", f"instructor cell '{failure.cell_id}' failed: {failure.reason}; "
                                         "this is not your fault and was not graded (listed for regrading)",
                              final=True)
@@ -376,7 +379,7 @@ def find_submissions(folder: Path, notebook_name="", exclude=()) -> dict[str, Fo
             found = Found(path)
         else:
             found = Found(path, "not a regular file (a pipe, socket or device): not graded")
-        stem = entry.name if is_dir or entry.is_symlink() else os.path.splitext(entry.name)[0] or entry.name
+        stem = entry.name if is_dir else os.path.splitext(entry.name)[0] or entry.name
         claims.setdefault(names.student_id(stem), []).append((entry.name + "/" * is_dir, found))
     result = {}
     for student, entries in claims.items():
@@ -589,15 +592,15 @@ def _isolation_report(records_dir, submissions, uid_base):
     why = {"uid": "root, but namespaces are not permitted here", "off": "not run as root"}.get(mode)
     lines = [f"isolation: {mode} mode ({why}); protections OFF: {'; '.join(off)}" if off else
              f"isolation: on (namespaces, uids {uid_base}.., read-only mounts, capped tmpfs)"]
+    records = [report.load_record(records_dir / f"{names.file_stem(student)}.json") or {}
+               for student in submissions]
     if mode != "off":
-        leftovers = kernels.unclaimed_leftovers(uid_base)
+        leftovers = [item for record in records for item in record.get("leftovers") or []]
+        leftovers += kernels.unclaimed_leftovers(uid_base)
         lines.append("leftovers of student code: " + ("none (no process, file or IPC object)" if not leftovers
                                                       else f"{len(leftovers)}: " + "; ".join(leftovers[:20])))
-    regrade = []
-    for student in submissions:
-        record = report.load_record(records_dir / f"{names.file_stem(student)}.json") or {}
-        if record.get("regrade"):
-            regrade.append(f"{student} ({record['regrade']})")
+    regrade = [f"{student} ({record['regrade']})"
+               for student, record in zip(submissions, records, strict=True) if record.get("regrade")]
     lines.append("to regrade (the grader failed, not the student): " + ("; ".join(regrade) or "none"))
     return lines
 

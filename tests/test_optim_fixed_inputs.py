@@ -63,7 +63,8 @@ def test_every_optimizer_has_a_fixed_input_case():
 def test_every_fixed_case_has_a_wrong_variant():
     """A check no mutant fails has not been shown able to fail."""
     missing = sorted(set(FIXED["cases"]) - set(MUTANTS))
-    assert not missing, f"no wrong variant for {missing}: add the typical slips to MUTANTS in tests/optim_kit.py"
+    assert not missing, (f"no wrong variant for {missing}: "
+                         "add the typical slips to MUTANTS in tests/optim_kit.py")
 
 
 @pytest.mark.parametrize(

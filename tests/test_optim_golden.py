@@ -84,7 +84,8 @@ def test_adamw_follows_pytorchs_documented_algorithm():
     independently of the course's rules; the torch recording above checks the same thing."""
     case = META["cases"]["adamw_lr_drop"]
     hp = case["kwargs"]
-    lr, (beta1, beta2), wd, eps = hp["learning_rate"], (hp["beta1"], hp["beta2"]), hp["weight_decay"], hp["eps"]
+    lr, beta1, beta2 = hp["learning_rate"], hp["beta1"], hp["beta2"]
+    wd, eps = hp["weight_decay"], hp["eps"]
     H, x = GOLDEN["hessian"], GOLDEN["x0"]
     m = v = np.zeros_like(x)
     points = [x]

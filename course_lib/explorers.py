@@ -14,6 +14,37 @@ import numpy as np
 from course_lib.plots import COLORS, draw_contours, draw_loss_curve, draw_path, loss_grid, positive_floor
 from course_lib.widgets import Explorer, choice_slider, slider
 
+# What each explorer's picture shows, for readers who cannot see it (the image's title attribute).
+ALT_TEXT = {
+    "conditioning": (
+        "Contours of a quadratic bowl with a gradient-descent path (left) and its loss per step "
+        "(right)."),
+    "saddle_plateau": (
+        "Contours of the saddle 5x² − y² with a gradient-descent path (left) and its gradient norm "
+        "per step with the predicted escape step (right)."),
+    "minibatch": (
+        "Contours of a least-squares loss with a noisy SGD path (left) and its excess loss per step"
+        " with the predicted noise floor (right)."),
+    "gd_and_momentum": (
+        "Gradient-descent path (left) and momentum path (middle) on an elongated bowl, and both "
+        "distances to the minimum per step (right)."),
+    "two_momenta": (
+        "Heavy-ball and Nesterov paths on an elongated bowl (left) and their losses per step "
+        "(right)."),
+    "step_memory": (
+        "AdaGrad's and RMSProp's step size over the learning rate against step, for a constant "
+        "gradient (left) and one that shrinks tenfold at step 100 (right)."),
+    "adam_hyperparameters": (
+        "Adam's path on the Rosenbrock function with a grey reference path (left) and their losses "
+        "per step (right)."),
+    "newton_and_lbfgs": (
+        "Damped-Newton and L-BFGS paths on the Rosenbrock function (left) and their losses per "
+        "iteration (right)."),
+    "learning_rate_choice": (
+        "Training loss of the spiral network against epochs (left) and the classes it predicts over"
+        " the plane with the data (right)."),
+}
+
 _GRIDS = {}
 
 
@@ -62,7 +93,7 @@ def conditioning(gd_on_bowl, kappa=100.0, learning_rate=0.9):
     """
     sliders = {"kappa": slider("condition number κ", kappa, 0, 3, step=0.25, log=True),
                "learning_rate": slider("learning rate α", learning_rate, 0.05, 2.2, step=0.05)}
-    explorer = Explorer(sliders, None, figsize=(10, 4), ncols=2)
+    explorer = Explorer(sliders, None, alt=ALT_TEXT["conditioning"], figsize=(10, 4), ncols=2)
     ax_path, ax_loss = explorer.axes
     bowl, trajectory = gd_on_bowl(kappa, learning_rate)
     state = {"key": _bowl_key(bowl), "contours": _draw_bowl(ax_path, bowl, minimizer=bowl.minimizer)}
@@ -113,7 +144,7 @@ def saddle_plateau(saddle, gd_near_saddle, eps=1e-6, learning_rate=0.05):
     """Sliders ε (log) and α over ``gd_near_saddle``: the path and the gradient norm's plateau."""
     sliders = {"eps": slider("start offset ε", eps, -10, -1, step=0.5, log=True),
                "learning_rate": slider("learning rate α", learning_rate, 0.01, 0.15, step=0.01)}
-    explorer = Explorer(sliders, None, figsize=(10, 4), ncols=2)
+    explorer = Explorer(sliders, None, alt=ALT_TEXT["saddle_plateau"], figsize=(10, 4), ncols=2)
     ax_path, ax_grad = explorer.axes
     path_line, grad_line, escape_line = draw_saddle_plateau(ax_path, ax_grad, saddle, gd_near_saddle, eps,
                                                             learning_rate)
@@ -162,7 +193,7 @@ def minibatch(problem, sgd_run, batch_sizes, batch_size=8, learning_rate=0.2):
     """Sliders B (over ``batch_sizes``) and α over ``sgd_run``: the SGD path and its excess loss."""
     sliders = {"batch_size": choice_slider("batch size B", batch_sizes, batch_size),
                "learning_rate": slider("learning rate α", learning_rate, 0.02, 0.5, step=0.02)}
-    explorer = Explorer(sliders, None, figsize=(10, 4), ncols=2)
+    explorer = Explorer(sliders, None, alt=ALT_TEXT["minibatch"], figsize=(10, 4), ncols=2)
     ax_path, ax_loss = explorer.axes
     path_line, loss_line, floor_line = draw_minibatch(ax_path, ax_loss, problem, sgd_run, batch_size,
                                                       learning_rate)
@@ -218,7 +249,7 @@ def gd_and_momentum(bowl, side_by_side, predicted_rates, learning_rate=1.0, rho=
     ``predicted_rates(learning_rate, rho) -> {"GD": rate, "Momentum": rate}`` feeds the readout."""
     sliders = {"learning_rate": slider("learning rate α", learning_rate, 0.1, 4.0, step=0.05),
                "rho": slider("momentum ρ", rho, 0.0, 0.99, step=0.01)}
-    explorer = Explorer(sliders, None, figsize=(13, 4), ncols=3)
+    explorer = Explorer(sliders, None, alt=ALT_TEXT["gd_and_momentum"], figsize=(13, 4), ncols=3)
     ax_gd, ax_hb, ax_dist = explorer.axes
     runs, path_lines = draw_gd_and_momentum(ax_gd, ax_hb, bowl, side_by_side, learning_rate, rho)
 
@@ -260,7 +291,7 @@ def two_momenta(bowl, momentum_runs, limits, rho=0.9, learning_rate=0.01):
     sliders = {"rho": slider("ρ", rho, 0.0, 0.99, step=0.01, readout_format=".2f"),
                "learning_rate": slider("learning rate", learning_rate, -3, -1.3, log=True,
                                        readout_format=".4f")}
-    explorer = Explorer(sliders, None, figsize=(10, 4), ncols=2)
+    explorer = Explorer(sliders, None, alt=ALT_TEXT["two_momenta"], figsize=(10, 4), ncols=2)
     ax_path, ax_loss = explorer.axes
     draw_contours(ax_path, _grid(id(bowl), bowl, limits), minimizer=bowl.minimizer)
     runs = momentum_runs(rho, learning_rate)
@@ -311,7 +342,7 @@ def step_memory(t, adagrad_ratios, rmsprop_ratios, recovery_step, decay_rate=0.9
     """A decay-rate slider over RMSProp's step sizes, next to AdaGrad's; ``recovery_step(ratios)`` is
     the step at which the step is back to half the learning rate after the gradient shrinks."""
     sliders = {"decay_rate": slider("decay_rate", decay_rate, 0.5, 0.999, step=0.001, readout_format=".3f")}
-    explorer = Explorer(sliders, None, figsize=(10, 3.8), ncols=2)
+    explorer = Explorer(sliders, None, alt=ALT_TEXT["step_memory"], figsize=(10, 3.8), ncols=2)
     rmsprop_lines = draw_step_sizes(*explorer.axes, t, adagrad_ratios, rmsprop_ratios, decay_rate)
 
     def update(decay_rate):
@@ -342,7 +373,7 @@ def adam_hyperparameters(problem, adam_run, reference, limits, beta1=0.9, beta2=
     sliders = {"beta1": slider("β1", beta1, 0.0, 0.99, step=0.01, readout_format=".2f"),
                "beta2": slider("β2", beta2, 0.9, 0.9999, step=0.0001, readout_format=".4f"),
                "learning_rate": slider("learning rate", learning_rate, -3, 0, log=True)}
-    explorer = Explorer(sliders, None, figsize=(10, 4), ncols=2)
+    explorer = Explorer(sliders, None, alt=ALT_TEXT["adam_hyperparameters"], figsize=(10, 4), ncols=2)
     ax_path, ax_loss = explorer.axes
     grey = {"color": "0.6", "linestyle": ":"}
     draw_adam_run(ax_path, problem, reference, limits, label="reference", marker=None, **grey)
@@ -389,7 +420,7 @@ def newton_and_lbfgs(problem, explorer_runs, limits, newton_step=1.0, memory=10)
     """Sliders: damped Newton's step size t and L-BFGS's memory m; paths (left), losses (right)."""
     sliders = {"newton_step": slider("Newton step size t", newton_step, 0.1, 1.0, step=0.05),
                "memory": slider("L-BFGS memory m", memory, 1, 10, step=1)}
-    explorer = Explorer(sliders, None, figsize=(10, 4), ncols=2)
+    explorer = Explorer(sliders, None, alt=ALT_TEXT["newton_and_lbfgs"], figsize=(10, 4), ncols=2)
     ax_path, ax_loss = explorer.axes
     (_, newton_path), (_, lbfgs_path) = explorer_runs(newton_step, memory)
     draw_contours(ax_path, _grid(id(problem), problem, limits), levels=15, minimizer=problem.minimizer)
@@ -446,7 +477,7 @@ def learning_rate_choice(runs, predicted, epochs, data, extent, class_colors, re
     """A slider over the finished runs (``runs`` and ``predicted`` keyed by learning rate): the loss
     curve and the decision regions swap in; ``readout(learning_rate, run)`` writes the numbers."""
     sliders = {"learning_rate": choice_slider("learning rate", list(runs), learning_rate)}
-    explorer = Explorer(sliders, None, figsize=(10, 4), ncols=2)
+    explorer = Explorer(sliders, None, alt=ALT_TEXT["learning_rate_choice"], figsize=(10, 4), ncols=2)
     ax_loss, ax_regions = explorer.axes
     line, regions = draw_training(ax_loss, ax_regions, epochs, runs[learning_rate].losses,
                                   predicted[learning_rate], data, extent, class_colors)

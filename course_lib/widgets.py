@@ -58,10 +58,11 @@ class Explorer:
     """Sliders + one persistent figure + a readout.
 
     ``update(**values)`` receives the slider values by name, changes the figure's artists and
-    returns the readout text (HTML allowed). Use ``explorer.figure`` to draw the initial picture.
+    returns the readout text (HTML allowed). Use ``explorer.figure`` to draw the initial picture;
+    ``alt`` describes it for readers who cannot see it.
     """
 
-    def __init__(self, sliders, update, figsize=(10, 4), ncols=1, nrows=1, **subplot_kw):
+    def __init__(self, sliders, update, figsize=(10, 4), ncols=1, nrows=1, alt=None, **subplot_kw):
         self.sliders = dict(sliders)
         self.update_function = update
         # Drawn with EXPLORER_PIXEL_RATIO device pixels per CSS pixel and shown at CSS size: sharp on
@@ -72,6 +73,8 @@ class Explorer:
         self.axes = self.figure.subplots(nrows, ncols, squeeze=False, **subplot_kw).ravel()
         css_width = f"{figsize[0] * EXPLORER_CSS_DPI}px"
         self.image = widgets.Image(format="png", layout=widgets.Layout(width=css_width))
+        if alt:  # what the picture shows, for screen readers (the image's title attribute)
+            self.image.tooltip = alt
         self.readout = widgets.HTML()
         self.update_seconds = []
         self._base = None  # pixels of the figure's own artists (background, suptitle)

@@ -4,6 +4,7 @@ Each notebook is executed with nbclient from the notebooks/ directory, as a read
 fails the test, so the assertions a notebook carries on the numbers it teaches are part of the suite.
 After the last cell, every ``course_lib.widgets.Explorer`` left in the kernel is driven as a reader
 would: each slider is moved once, and the readout text and the image must both change.
+Every figure has a caption cell and alt text, and every lecture ends with its references.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 INDEX = NOTEBOOK_DIR / "00_index.ipynb"
 CELL_TIMEOUT = 300  # seconds; a dead kernel is only noticed after this
 RUN_BUDGET = 120  # seconds per notebook; they take well under 30 s on an idle 2-core machine
-LECTURES_WITH_EXPLORERS = re.compile(r"0[1-8]_")  # lecture notebooks 1-8 each have an explorer
 
 # Runs in the notebook's kernel after its last cell; prints one JSON line about every Explorer.
 PROBE = '''
@@ -59,7 +59,8 @@ def _probe():
             s.value = _other_value(s)
             moves[key] = {"readout_changed": obj.readout.value != text,
                           "image_changed": obj.image.value != image, "readout": obj.readout.value[:200]}
-        report.append({"name": name, "moves": moves, "update_seconds": list(obj.update_seconds)})
+        report.append({"name": name, "moves": moves, "update_seconds": list(obj.update_seconds),
+                       "alt": obj.image.tooltip or ""})
     print("EXPLORER-PROBE " + _json.dumps(report))
 
 
@@ -223,10 +224,11 @@ def test_runs_top_to_bottom_in_a_fresh_kernel(path, monkeypatch, record_property
     unlisted = with_images - set(figure_cells(nb))
     assert not unlisted, f"{path.name}: cells {sorted(unlisted)} draw a figure figure_cells() does not see"
     assert seconds < RUN_BUDGET, f"{path.name} took {seconds:.0f} s"
-    if LECTURES_WITH_EXPLORERS.match(path.name):
+    if path != INDEX:  # every lecture has an explorer
         assert explorers, f"{path.name} has no course_lib.widgets.Explorer"
     for explorer in explorers:
         assert explorer["moves"], f"explorer {explorer['name']} has no sliders"
+        assert len(explorer["alt"].split()) >= 5, f"explorer {explorer['name']} has no alt text (alt=...)"
         for slider, move in explorer["moves"].items():
             where = f"{path.name}: explorer {explorer['name']}, slider {slider}"
             assert move["readout_changed"], f"{where}: the readout did not change ({move['readout']!r})"

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -53,7 +55,7 @@ def bundle(tmp_path_factory):
     return template, folder / "autograder.zip"
 
 
-def run_autograder(bundle, tmp_path, files, python=sys.executable):
+def run_autograder(bundle, tmp_path, files, python=sys.executable, **env):
     """Lay out ROOT as Gradescope does, put ``files`` (name -> bytes) in the submission, run."""
     root = tmp_path / "autograder"
     with zipfile.ZipFile(bundle[1]) as archive:
@@ -64,7 +66,7 @@ def run_autograder(bundle, tmp_path, files, python=sys.executable):
     for name, data in files.items():
         (root / "submission" / name).write_bytes(data)
     (root / "submission_metadata.json").write_text(json.dumps({"users": [{"email": "s@example.edu"}]}))
-    env = dict(os.environ, AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON=str(python))
+    env = dict(os.environ, AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON=str(python), **env)
     env.pop("PYTHONPATH", None)
     done = subprocess.run(["bash", str(root / "source" / "run_autograder")], cwd=root, env=env,
                           capture_output=True, text=True, timeout=600)
@@ -106,18 +108,47 @@ def test_correct_submission_gets_full_marks(bundle, tmp_path):
                for t in results["tests"])
 
 
+SYSTEM_PYTHON = Path(f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}")
+
+
+def readable_python(folder: Path) -> Path:
+    """A Python every user can read, as on Gradescope (Ubuntu's python3.11, /autograder/venv): a venv
+    of the system Python in ``folder`` that sees this environment's packages through a .pth line."""
+    import sysconfig
+
+    subprocess.run([str(SYSTEM_PYTHON), "-m", "venv", "--without-pip", str(folder / "venv")], check=True)
+    python = folder / "venv" / "bin" / "python"
+    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    Path(site, "course_environment.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    return python
+
+
 @pytest.mark.slow
-def test_student_code_runs_unprivileged_and_cannot_read_the_template(bundle, tmp_path):
-    """An answer that is right only when it runs as root, or when it can read the checks."""
+@pytest.mark.parametrize("mode", [
+    "full", pytest.param("uid", marks=pytest.mark.skipif(
+        not SYSTEM_PYTHON.exists(), reason=f"uid mode needs a Python others can read ({SYSTEM_PYTHON})"))])
+def test_student_code_runs_unprivileged_and_cannot_read_the_template(bundle, mode):
+    """An answer that is right only when it runs as root, or when it can read the checks. Mode
+    ``uid`` is Gradescope's Docker container, where namespaces are not allowed: there only the kernel's
+    own uid and the root-only template folder protect the checks."""
     template, _ = bundle
+    tmp_path = Path(tempfile.mkdtemp(prefix="gradescope-"))  # traversable by the kernel's uid, as
+    tmp_path.chmod(0o755)                                    # /autograder is (pytest's tmp is 0700)
+    python = readable_python(tmp_path) if mode == "uid" else sys.executable
     checks = tmp_path / "autograder" / "source" / "template" / template.name
     sneaky = {**kit.SOLUTIONS,
               "gd": "import os\n"
                     f"if os.geteuid() == 0 or os.access({str(checks)!r}, os.R_OK):\n"
                     "    return x\n" + kit.SOLUTIONS["gd"]}
-    results, _ = run_autograder(bundle, tmp_path, {template.name: notebook_bytes(template, sneaky)})
+    try:
+        results, _ = run_autograder(bundle, tmp_path, {template.name: notebook_bytes(template, sneaky)},
+                                    python=python, COURSE_SANDBOX=mode)
+    finally:
+        shutil.rmtree(tmp_path, ignore_errors=True)
     gd = next(t for t in results["tests"] if t["name"] == "gd")
     assert gd["status"] == "passed", gd["output"]
+    assert results["score"] == sum(kit.POINTS.values())
 
 
 @pytest.mark.slow

@@ -686,6 +686,9 @@ def add_arguments(parser):
                         help="the Canvas assignment column, e.g. 'Homework 7 (123456)' (default: the roster "
                              "column named after the template, else the template's name)")
     parser.add_argument("--gradescope", action="store_true", help="same as --format gradescope (added)")
+    parser.add_argument("--uid-base", type=int, metavar="UID",
+                        help=f"as root: student kernels run as UID, UID+1, ... (one per running kernel; "
+                             f"default {kernels.UID_BASE}); these uids must have no account and no processes")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     parser.set_defaults(run=run)
 

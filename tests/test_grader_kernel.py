@@ -274,3 +274,21 @@ def test_the_runtime_watch_sees_forbidden_code_and_tampering(kernel):
         _call(kernel, "untie", 1.0)
     kernel.watch = ()
     np.testing.assert_allclose(_call(kernel, "sneaky", np.ones(2)), 0.5 * np.ones(2))
+
+
+@pytest.mark.parametrize("mode", ["off", "uid"])
+def test_the_summary_names_every_protection_that_is_off(tmp_path, monkeypatch, mode):
+    from course_lib.grading import grader
+
+    kernels.sandbox_mode.cache_clear()
+    monkeypatch.setenv("COURSE_SANDBOX", mode)
+    try:
+        assert kernels.sandbox_mode() == mode and not kernels.sandbox_available()
+        lines = grader._isolation_report(tmp_path, {}, kernels.UID_BASE)
+    finally:
+        kernels.sandbox_mode.cache_clear()
+    off = {"off": set(kernels.PROTECTIONS), "uid": set(kernels.PROTECTIONS) - {"uid"}}[mode]
+    assert lines[0].startswith(f"isolation: {mode} mode")
+    assert all(kernels.PROTECTIONS[key] in lines[0] for key in off)
+    assert all(kernels.PROTECTIONS[key] not in lines[0] for key in set(kernels.PROTECTIONS) - off)
+    assert lines[-1] == "to regrade (the grader failed, not the student): none"

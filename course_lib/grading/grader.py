@@ -515,6 +515,7 @@ def run(args) -> int:
     hide = _hidden_paths(template_path, folder, out)
     pending, skipped = deque(), 0
     uid_base = getattr(args, "uid_base", None) or kernels.UID_BASE
+    kernels.warm_up()
     for student, found in submissions.items():
         record_path = records_dir / f"{names.file_stem(student)}.json"
         record = report.load_record(record_path)

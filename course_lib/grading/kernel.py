@@ -280,6 +280,13 @@ def _world_writable():
     return sandbox.world_writable()
 
 
+def warm_up():
+    """Probe the sandbox mode and scan for world-writable folders once, in the grader's process
+    before it forks its workers, instead of once per worker."""
+    if sandbox_mode() == "full":
+        _world_writable()
+
+
 @functools.cache
 def module_files(names) -> tuple[str, ...]:
     """Where the source of the modules ``names`` lives, found without importing them (only top-level

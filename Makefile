@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: lab test lint check-exercises browser-test html bench clean git-filter
+.PHONY: lab test lint check-exercises browser-test html slides bench clean git-filter
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,8 +55,14 @@ browser-test: $(STAMP)
 	$(BIN)/python -m pytest -p no:xdist tests/browser
 
 ## Build the static lecture companion (executed notebooks, readable offline) into build/site/_build/html/.
+## Launch buttons (Binder, a JupyterHub with nbgitpuller) need the student edition's repository:
+## make html SITE_ARGS="--repository https://github.com/OWNER/NAME --jupyterhub https://hub.example.edu"
 html: $(STAMP)
-	$(BIN)/python scripts/build_site.py
+	$(BIN)/python scripts/build_site.py $(SITE_ARGS)
+
+## Build one offline reveal.js deck per lecture: build/slides/NN_topic.slides.html (opens from file://).
+slides: $(STAMP)
+	$(BIN)/python scripts/build_slides.py
 
 ## Measure speed against baselines from the same run; writes docs/BENCHMARKS.md (< 10 min on 2 cores).
 bench: $(STAMP)

@@ -218,8 +218,8 @@ def test_a_thread_bomb_starves_only_its_own_kernel():
         assert kernels.MAX_PROCESSES - 40 < _call(first, "threads", 5000) < kernels.MAX_PROCESSES
         assert _call(second, "threads", 200) == 200  # the classmate's kernel is untouched
     finally:
-        first.close()
-        second.close()
+        first.close(wait=True)
+        second.close(wait=True)
     # Checked while the uid was still claimed (afterwards another grading run may use it).
     assert first.leftovers == [] and second.leftovers == [], "threads outlived the kernel"
 
@@ -245,7 +245,7 @@ def test_writable_places_are_fresh_capped_and_gone_afterwards():
         host_shm = Path("/proc/sysvipc/shm").read_text().splitlines()
         assert not [line for line in host_shm[1:] if str(kernel.uid) in line.split()], host_shm
     finally:
-        kernel.close()
+        kernel.close(wait=True)
     leftovers = [f for place in sandbox.world_writable() for f in Path(place).rglob("grader-test-fill*")]
     assert not leftovers, leftovers[:5]
     assert kernel.leftovers == []

@@ -223,6 +223,9 @@ def unclaimed_leftovers(base=UID_BASE) -> list[str]:
             pass
         finally:
             sock.close()
+    deadline = time.monotonic() + 10  # a killed kernel's namespace takes a moment to go
+    while processes_of(free) and time.monotonic() < deadline:
+        time.sleep(0.1)
     found = [f"process {pid} (uid {uid})" for pid, uid in processes_of(free).items()]
     for kind in ("shm", "msg", "sem"):
         try:
@@ -407,9 +410,14 @@ class StudentKernel:
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
-    def stop(self):
-        """Kill the kernel and everything it started (SIGKILL: student code gets no say), then make
-        sure nothing runs as its uid any more (what remains is killed and noted in ``leftovers``)."""
+    def stop(self, wait=True):
+        """Kill the kernel and everything it started (SIGKILL: student code gets no say).
+
+        With ``wait``, also make sure nothing runs as its uid any more (what remains is killed and
+        noted in ``leftovers``): a restarted kernel reuses the uid and its process limit. A dying
+        namespace takes a second or so to go; a closed kernel's uid is not claimed again until it has
+        (``UidClaim`` skips uids with processes), so ``close`` need not wait.
+        """
         if self.client is not None:
             self.client.stop_channels()
             self.client = None
@@ -423,12 +431,16 @@ class StudentKernel:
             self.proc.wait()
             self.proc = None
         if self.uid is not None:
-            deadline = time.monotonic() + 5
-            while (left := processes_of({self.uid})) and time.monotonic() < deadline:
+            deadline = time.monotonic() + (5 if wait else 0)
+            while True:
+                left = processes_of({self.uid})
                 for pid in left:
                     _kill(pid)
+                if not left or time.monotonic() >= deadline:
+                    break
                 time.sleep(0.05)
-            self.leftovers += [f"process {pid} outlived its kernel" for pid in processes_of({self.uid})]
+            if wait:
+                self.leftovers += [f"process {pid} outlived its kernel" for pid in processes_of({self.uid})]
         if self._staging is not None:
             shutil.rmtree(self._staging, ignore_errors=True)
             self._staging = None
@@ -437,8 +449,8 @@ class StudentKernel:
         self.stop()
         return self.start()
 
-    def close(self):
-        self.stop()
+    def close(self, wait=False):
+        self.stop(wait)
         self.context.term()
         if self.claim is not None:
             self.claim.release()

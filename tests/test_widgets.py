@@ -195,7 +195,7 @@ def test_adam_explorer_07():
 
 
 def test_newton_explorer_08():
-    namespace = lecture_namespace("08_second_order.ipynb", "setup", "taylor-plot", "explorer")
+    namespace = lecture_namespace("08_second_order.ipynb", "setup", "taylor-1d", "explorer")
     explorer = namespace["explorer"]
     explorer.widget()
 

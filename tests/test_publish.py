@@ -306,3 +306,40 @@ def test_readme_launch_links_open_the_student_edition(edition):
     puller = parse_qs(urlparse(link).query)
     assert puller["repo"][0].endswith(f"/{name}")
     assert (edition / puller["urlpath"][0].removeprefix(f"lab/tree/{name}/")).is_file()
+
+
+def variants(clone, folder, table):
+    """The clone's exercises with the first answer of ``table[notebook][exercise]`` written into
+    every exercise, in ``clone/folder`` (with the course_lib link and the nbval plugin's conftest)."""
+    target = clone / folder
+    target.mkdir()
+    os.symlink("../course_lib", target / "course_lib")
+    shutil.copy(clone / "exercises" / "conftest.py", target / "conftest.py")
+    count = 0
+    for exercise in sorted((ROOT / "exercises").glob("*.ipynb")):  # as released (the clone's are solved)
+        notebook = nbformat.read(exercise, as_version=4)
+        for cell in notebook.cells:
+            meta = asg.grading_metadata(cell) or {}
+            answers = table.get(exercise.stem, {}).get(meta.get("exercise"), {})
+            if meta.get("kind") == asg.ANSWER and answers:
+                cell.source = asg.replace_regions(cell.source, [next(iter(answers.values()))])
+                count += 1
+        nbformat.write(notebook, target / exercise.name)
+    return count
+
+
+@pytest.mark.slow
+def test_recorded_references_judge_answers_written_differently_and_wrong_ones(clone):
+    """The student edition's checks pass correct answers written another way (their results differ
+    from the reference's in the last bits, and check_steps feeds the student's own state to the
+    reference) and fail planted slips with their messages, never with a missing recorded result."""
+    from homework_mutants import CONTROLS, MUTANTS
+
+    controls = variants(clone, "controls", CONTROLS)
+    done = make(clone, "check", "NB=controls")
+    assert done.returncode == 0 and controls > 10, done.stdout[-3000:]
+
+    mutants = variants(clone, "mutants", MUTANTS)
+    done = make(clone, "check", "NB=mutants")
+    assert done.returncode != 0 and "LookupError" not in done.stdout, done.stdout[-3000:]
+    assert f"{mutants} failed" in done.stdout, done.stdout[-3000:]

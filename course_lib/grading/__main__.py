@@ -1,4 +1,4 @@
-"""``python -m course_lib.grading {release,grade,publish,gradescope} ...``: the instructor's command line."""
+"""``python -m course_lib.grading {release,grade,review,publish,gradescope} ...``: the instructor's tools."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ def main(argv=None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     try:
-        from course_lib.grading import grader, gradescope, publish, release
+        from course_lib.grading import grader, gradescope, publish, release, review
     except ModuleNotFoundError as exc:
         parser.exit(2, f"{parser.prog}: {exc.name} is not installed in this Python ({sys.executable}); "
                        "use the course's environment: .venv/bin/python (made by `make test` or `make lab`)\n")
@@ -26,6 +26,9 @@ def main(argv=None) -> int:
     gradescope.add_arguments(commands.add_parser(
         "gradescope", help="write a Gradescope autograder.zip for one assignment",
         description=gradescope.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter))
+    review.add_arguments(commands.add_parser(
+        "review", help="write a page per written question (every answer, the rubric) and a CSV to score",
+        description=review.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter))
     args = parser.parse_args(argv)
     try:
         return int(args.run(args) or 0)

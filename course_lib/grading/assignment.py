@@ -1,10 +1,11 @@
 """Load and validate a homework template (a solution notebook): its exercises, answers and checks.
 
 A template is authored as described in docs/grading-design.md. ``load_assignment(path)`` reads it and
-returns an ``Assignment``; any authoring mistake raises ``AuthoringError`` naming the notebook and the
-cell. The region helpers (``find_regions``, ``replace_regions``, ``remove_regions``) are what the
-release pipeline and the batch grader use to cut answers out of one notebook and splice them into
-another, so both read the markers the same way.
+returns an ``Assignment`` (code exercises: answer and check cells; written exercises: one markdown
+cell with the question, a model answer and a rubric, scored by a person); any authoring mistake
+raises ``AuthoringError`` naming the notebook and the cell. The region helpers (``find_regions``,
+``replace_regions``, ``remove_regions``) are what the release pipeline and the batch grader use to
+cut answers out of one notebook and splice them into another, so both read the markers the same way.
 """
 
 from __future__ import annotations
@@ -23,7 +24,10 @@ BEGIN_SOLUTION = "### BEGIN SOLUTION"
 END_SOLUTION = "### END SOLUTION"
 BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
 END_HIDDEN = "### END HIDDEN TESTS"
-ANSWER, CHECK = "answer", "check"
+BEGIN_RUBRIC = "### BEGIN RUBRIC"
+END_RUBRIC = "### END RUBRIC"
+ANSWER, CHECK, WRITTEN = "answer", "check", "written"
+MARKERS = ((BEGIN_SOLUTION, END_SOLUTION), (BEGIN_HIDDEN, END_HIDDEN), (BEGIN_RUBRIC, END_RUBRIC))
 
 
 class AuthoringError(ValueError):
@@ -97,7 +101,8 @@ def remove_regions(source: str, begin: str = BEGIN_HIDDEN, end: str = END_HIDDEN
 @dataclass
 class Exercise:
     """One graded exercise: the answer cells that define the student's functions and the check
-    cells that grade them (ids in notebook order)."""
+    cells that grade them (ids in notebook order), or, for a written exercise, the one markdown
+    cell that holds the question, the student's text and (in the template only) the rubric."""
 
     id: str
     answer_cells: list[str] = field(default_factory=list)
@@ -106,6 +111,13 @@ class Exercise:
     points: float = 0.0
     forbidden: list[str] = field(default_factory=list)
     hint: str = ""
+    written_cell: str | None = None
+    rubric: str = ""
+
+    @property
+    def written(self) -> bool:
+        """Scored by a person (``python -m course_lib.grading review``), not by checks."""
+        return self.written_cell is not None
 
 
 @dataclass
@@ -167,6 +179,38 @@ def _declared(tree, name) -> list:
     return values
 
 
+def _points(meta, error, cell_id, kind):
+    points = meta.get("points")
+    if isinstance(points, bool) or not isinstance(points, int | float) or not points > 0:
+        raise error(cell_id, f"a {kind} cell needs metadata.grading.points > 0, got {points!r}")
+    return points
+
+
+def _written_exercise(cell, meta, error) -> Exercise:
+    """A written exercise: one markdown cell with the question, the model answer between the
+    solution markers (the student writes there) and the rubric between the rubric markers (only
+    the template has it: release removes it)."""
+    try:
+        solution = find_regions(cell.source, BEGIN_SOLUTION, END_SOLUTION)
+        rubric = find_regions(cell.source, BEGIN_RUBRIC, END_RUBRIC)
+    except RegionError as exc:
+        raise error(cell.id, f"RegionError: {exc}") from None
+    if BEGIN_HIDDEN in cell.source or END_HIDDEN in cell.source:
+        raise error(cell.id, "hidden tests belong in check cells, not written cells")
+    if len(solution) != 1 or not solution[0].text.strip():
+        raise error(cell.id, f"a written cell needs one {BEGIN_SOLUTION!r} region holding the model answer")
+    if len(rubric) != 1 or not rubric[0].text.strip():
+        raise error(cell.id, f"a written cell needs one {BEGIN_RUBRIC!r} region holding the rubric")
+    (answer,), (rubric,) = solution, rubric
+    if answer.begin < rubric.end and rubric.begin < answer.end:
+        raise error(cell.id, "the answer and rubric regions overlap (close one before opening the other)")
+    hint = meta.get("hint", "")
+    if not isinstance(hint, str) or "\n" in hint:
+        raise error(cell.id, "metadata.grading.hint must be a one-line hint")
+    return Exercise(meta["exercise"], points=_points(meta, error, cell.id, WRITTEN), hint=hint,
+                    written_cell=cell.id, rubric=rubric.text.strip())
+
+
 def load_assignment(path) -> Assignment:
     """Read a template notebook and validate it; raises AuthoringError naming notebook and cell."""
     path = Path(path)
@@ -211,22 +255,32 @@ def validate(notebook, path) -> Assignment:
         meta = grading_metadata(cell)
         source = cell.source
         if meta is None:
-            if cell.cell_type != "code":
-                continue
-            for markers in ((BEGIN_SOLUTION, END_SOLUTION), (BEGIN_HIDDEN, END_HIDDEN)):
-                if any(marker in source for marker in markers):
-                    raise error(cell_id, f"{markers[0]!r} markers in a cell without "
-                                         "metadata.grading (tag it as an answer or check cell)")
+            # Release only cuts regions out of graded cells: markers anywhere else would publish them.
+            lines = {line.strip() for line in source.splitlines()}
+            for markers in MARKERS:
+                if cell.cell_type == "code" and any(marker in source for marker in markers) or (
+                        lines & set(markers)):
+                    raise error(cell_id, f"{markers[0]!r} markers in a cell without metadata.grading "
+                                         "(tag it as an answer, check or written cell)")
             continue
         kind, exercise_id = meta.get("kind"), meta.get("exercise")
-        if kind not in (ANSWER, CHECK):
-            raise error(cell_id, f"metadata.grading.kind must be 'answer' or 'check', got {kind!r}")
-        if cell.cell_type != "code":
-            raise error(cell_id, f"{kind} cells must be code cells")
+        if kind not in (ANSWER, CHECK, WRITTEN):
+            raise error(cell_id, "metadata.grading.kind must be 'answer', 'check' or 'written', "
+                                 f"got {kind!r}")
+        if cell.cell_type != ("markdown" if kind == WRITTEN else "code"):
+            raise error(cell_id, f"{kind} cells must be {'markdown' if kind == WRITTEN else 'code'} cells")
         if not isinstance(exercise_id, str) or not exercise_id.isidentifier():
             raise error(cell_id, f"metadata.grading.exercise must be an identifier, got {exercise_id!r}")
         if kind not in cell.get("metadata", {}).get("tags", []):
             raise error(cell_id, f"a {kind} cell needs the tag {kind!r}")
+        if kind == WRITTEN or (exercise_id in exercises and exercises[exercise_id].written):
+            if exercise_id in exercises:
+                raise error(cell_id, f"exercise {exercise_id!r} already has cells: a written exercise "
+                                     "is one written cell (give this one its own exercise id)")
+            exercises[exercise_id] = _written_exercise(cell, meta, error)
+            continue
+        if BEGIN_RUBRIC in source or END_RUBRIC in source:
+            raise error(cell_id, "a rubric belongs in a written cell, not in a code cell")
         try:
             solution = find_regions(source, BEGIN_SOLUTION, END_SOLUTION)
             hidden = find_regions(source, BEGIN_HIDDEN, END_HIDDEN)
@@ -259,9 +313,7 @@ def validate(notebook, path) -> Assignment:
         else:
             if solution:
                 raise error(cell_id, "solution markers in a check cell")
-            points = meta.get("points")
-            if isinstance(points, bool) or not isinstance(points, int | float) or not points > 0:
-                raise error(cell_id, f"a check cell needs metadata.grading.points > 0, got {points!r}")
+            points = _points(meta, error, cell_id, CHECK)
             try:
                 declared, declared_forbidden = _declared(tree, "points"), _declared(tree, "forbidden")
             except ValueError:
@@ -279,6 +331,8 @@ def validate(notebook, path) -> Assignment:
             exercise.points += points
             checks_by_exercise.setdefault(exercise_id, []).append((cell_id, tree))
     for exercise in exercises.values():
+        if exercise.written:
+            continue
         if not exercise.answer_cells:
             raise error(exercise.check_cells[0], f"exercise {exercise.id!r} has checks but no answer cell")
         if not exercise.check_cells:

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from course_lib.grading import assignment as asg
-from course_lib.grading import checks, names, report, wire
+from course_lib.grading import checks, names, report, review, wire
 from course_lib.grading import kernel as kernels
 from course_lib.grading.forbidden import ALWAYS_FORBIDDEN
 from course_lib.grading.kernel import KernelLost, KernelTimeout, StudentKernel
@@ -42,6 +42,7 @@ STATUSES = ("passed", "failed", "error", "timeout", "crashed", "missing", "tampe
             "unreadable")
 ZERO = {"missing", "tampered", "forbidden", "unreadable"}  # no points at all, checks not run
 MAX_MESSAGE = 4000  # characters of one message in the gradebook
+PENDING_MESSAGE = "written answer: waiting for a person's score"
 
 
 @dataclass
@@ -60,6 +61,7 @@ class Outcome:
     decided: bool = False  # nothing more to run for this exercise
     checked: float = 0.0  # points of the check calls that ran (earned or not)
     student_errors: list = field(default_factory=list)  # (type name, message) of exceptions in checks
+    answer: str | None = None  # a written exercise's text: "pending" until a person scores it (review.py)
     _scored: list = field(default_factory=list)  # indices of messages that carry their own points
     _charged: list = field(default_factory=list)  # indices of fail() messages
 
@@ -82,6 +84,9 @@ class Outcome:
         self.checked += result.points
 
     def row(self):
+        if self.status == "pending":  # no points yet, not zero: the score comes from grade --manual
+            return {"exercise": self.exercise, "points": None, "max_points": self.max_points,
+                    "status": "pending", "message": PENDING_MESSAGE, "answer": self.answer}
         status = self.status or "passed"
         zero = status in ZERO  # then checks that ran before the verdict count for nothing
         messages = {i: m for i, m in enumerate(self.messages) if not (zero and i in self._scored)}
@@ -163,6 +168,9 @@ class NotebookGrader:
             self.outcomes[exercise_id].fail(status, message, final=True)
         for exercise_id, notes in spliced.notes.items():
             self.outcomes[exercise_id].messages.extend(notes)
+        for exercise_id, text in spliced.written.items():
+            self.outcomes[exercise_id] = Outcome(exercise_id, self.outcomes[exercise_id].max_points,
+                                                 status="pending", decided=True, answer=text)
         self.skip = set()  # answer cells that hung or crashed the kernel: never run again
         self.restarts = 0
 
@@ -506,6 +514,11 @@ def run(args) -> int:
     report.write_atomic(out / names.OUTPUT_MARKER, "written by `python -m course_lib.grading grade`: this "
                         "folder is grader output, never graded as a student's submission\n")
     submissions = find_submissions(folder, template_path.name, exclude=[out, template_path])
+    try:  # a bad CSV is refused before anything is graded
+        manual = review.read_manual(args.manual or (), template, submissions)
+    except review.ManualScoreError as exc:
+        print(f"error: --manual {exc}", file=sys.stderr)
+        return 2
     only = {s.strip() for s in (args.only or "").split(",") if s.strip()}
     if only - set(submissions):
         print(f"error: --only: no submission for {', '.join(sorted(only - set(submissions)))} in {folder}",
@@ -568,8 +581,9 @@ def run(args) -> int:
                                   canvas_column=args.canvas_column)
     formats = args.formats or report.DEFAULT_FORMATS
     try:
+        results = review.apply_manual(results, manual)
         report.write_reports(results, [*formats, *(["gradescope"] if args.gradescope else [])])
-    except ValueError as exc:  # a roster that is not a Canvas export
+    except ValueError as exc:  # a roster that is not a Canvas export, a score for an answer not pending
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if not args.quiet:
@@ -657,6 +671,8 @@ statuses (one per student and exercise):
   crashed    the kernel died             missing    no answer cell for the exercise
   tampered   solution markers edited     forbidden  the answer uses what the exercise forbids
   unreadable not a notebook of this assignment (empty, another file, too large)
+  pending    a written answer not scored yet (no points, not zero): see `review` and --manual
+  graded     a written answer scored by hand below full marks (full marks: passed)
 
 resume: a re-run grades only new or changed submissions (and all of them if the template
 changed); --force regrades everyone, --only ID[,ID...] regrades some. Ctrl-C stops at once and
@@ -687,6 +703,9 @@ def add_arguments(parser):
                         help="the Canvas assignment column, e.g. 'Homework 7 (123456)' (default: the roster "
                              "column named after the template, else the template's name)")
     parser.add_argument("--gradescope", action="store_true", help="same as --format gradescope (added)")
+    parser.add_argument("--manual", action="append", metavar="CSV",
+                        help="scores of written answers, filled in from `review` (repeatable): merged into "
+                             "every output; answers without a score stay pending")
     parser.add_argument("--uid-base", type=int, metavar="UID",
                         help=f"as root: student kernels run as UID, UID+1, ... (one per running kernel; "
                              f"default {kernels.UID_BASE}); these uids must have no account and no processes")

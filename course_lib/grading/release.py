@@ -1,7 +1,8 @@
 """``python -m course_lib.grading release [--check]``: make exercises/ from solutions/.
 
 Every answer region becomes a stub that raises ``NotImplementedError`` with the exercise's one-line
-hint (the markers stay, so students write between them and the grader can find the answer), hidden
+hint (the markers stay, so students write between them and the grader can find the answer), the
+model answer of a written cell becomes ``WRITTEN_STUB`` and its rubric is removed, hidden
 checks are removed, outputs and execution counts are cleared; cell ids and metadata are kept so a
 submission can be matched back to its template. The output is a pure function of the template, so
 a re-run is byte-identical and ``--check`` can tell a stale exercise from a fresh one.
@@ -17,7 +18,10 @@ import nbformat
 
 from course_lib.grading.assignment import (
     BEGIN_HIDDEN,
+    BEGIN_RUBRIC,
     END_HIDDEN,
+    END_RUBRIC,
+    WRITTEN,
     AuthoringError,
     find_regions,
     grading_metadata,
@@ -25,6 +29,8 @@ from course_lib.grading.assignment import (
     remove_regions,
     replace_regions,
 )
+
+WRITTEN_STUB = "*Write your answer here.*"
 
 
 def stub(hint: str) -> str:
@@ -43,6 +49,9 @@ def release_notebook(assignment) -> nbformat.NotebookNode:
         if meta["kind"] == "answer":
             hint = meta["hint"]
             cell.source = replace_regions(cell.source, [stub(hint)] * len(find_regions(cell.source)))
+        elif meta["kind"] == WRITTEN:
+            answered = replace_regions(cell.source, [WRITTEN_STUB])
+            cell.source = remove_regions(answered, BEGIN_RUBRIC, END_RUBRIC)
         else:
             cell.source = remove_regions(cell.source, BEGIN_HIDDEN, END_HIDDEN)
     return notebook

@@ -50,20 +50,31 @@ class Status(StrEnum):
     TAMPERED = "tampered"  # the solution markers were edited
     FORBIDDEN = "forbidden"  # the answer uses what the exercise forbids
     UNREADABLE = "unreadable"  # not a notebook of this assignment
+    PENDING = "pending"  # a written answer no person has scored yet: no points, not zero
+    GRADED = "graded"  # a written answer a person scored below full marks (full marks: passed)
 
 
 @dataclass(frozen=True)
 class Row:
+    """One exercise of one submission. ``points`` is None while a written answer is ``pending``;
+    ``answer`` is the text of a written answer (None for code)."""
+
     exercise: str
-    points: float
+    points: float | None
     max_points: float
     status: Status
     message: str = ""
+    answer: str | None = None
 
     @classmethod
     def from_json(cls, data):
-        return cls(data["exercise"], float(data["points"]), float(data["max_points"]), Status(data["status"]),
-                   data.get("message") or "")
+        points = None if data["points"] is None else float(data["points"])
+        return cls(data["exercise"], points, float(data["max_points"]), Status(data["status"]),
+                   data.get("message") or "", data.get("answer"))
+
+    def shown_points(self) -> str:
+        """The points as people read them: ``pending`` until a written answer is scored."""
+        return Status.PENDING.value if self.points is None else f"{self.points:g}"
 
 
 @dataclass
@@ -83,7 +94,16 @@ class Record:
 
     @property
     def score(self) -> float:
-        return sum(row.points for row in self.rows)
+        """The points scored so far (pending written answers add nothing yet)."""
+        return sum(row.points for row in self.rows if row.points is not None)
+
+    @property
+    def pending(self) -> float:
+        """The points of written answers still waiting for a person's score."""
+        return sum(row.max_points for row in self.rows if row.points is None)
+
+    def shown_score(self) -> str:
+        return f"{self.score:g}" + (f" (+ {self.pending:g} pending)" if self.pending else "")
 
     def statuses(self) -> set[Status]:
         return {row.status for row in self.rows}
@@ -167,7 +187,8 @@ def _csv(header, rows) -> str:
 
 @output_format("csv")
 def write_gradebook(results):
-    rows = [(student, row.exercise, row.points, row.max_points, row.status.value, row.message)
+    rows = [(student, row.exercise, "" if row.points is None else row.points, row.max_points,
+             row.status.value, row.message)
             for student, record in sorted(results.records.items()) for row in record.rows]
     write_atomic(results.out / "gradebook.csv", _csv(FIELDS, rows))
 
@@ -177,8 +198,8 @@ def write_scores(results):
     exercises = results.exercises
     rows = []
     for student, record in sorted(results.records.items()):
-        points = {row.exercise: row.points for row in record.rows}
-        rows.append([student, *(f"{points.get(e, 0.0):g}" for e in exercises), f"{record.score:g}"])
+        points = {row.exercise: row.shown_points() for row in record.rows}
+        rows.append([student, *(points.get(e, "0") for e in exercises), f"{record.score:g}"])
     maximum = ["max_points", *(f"{results.template.exercises[e].points:g}" for e in exercises),
                f"{results.template.points:g}"]
     write_atomic(results.out / "scores.csv", _csv(["student", *exercises, "total"], [maximum, *rows]))
@@ -200,16 +221,16 @@ def _fenced(text):
 
 def feedback(template, student, record: Record) -> str:
     lines = [f"# {template.name}: feedback for {student}", "",
-             f"**Score: {record.score:g} / {template.points:g}**", "",
+             f"**Score: {record.shown_score()} / {template.points:g}**", "",
              "| exercise | points | status |", "|---|---|---|"]
-    lines += [f"| {row.exercise} | {row.points:g} / {row.max_points:g} | {row.status} |"
+    lines += [f"| {row.exercise} | {row.shown_points()} / {row.max_points:g} | {row.status} |"
               for row in record.rows]
     for row in record.rows:
-        lines += ["", f"## {row.exercise}: {row.points:g} / {row.max_points:g} ({row.status})"]
+        lines += ["", f"## {row.exercise}: {row.shown_points()} / {row.max_points:g} ({row.status})"]
         hint = template.exercises[row.exercise].hint if row.exercise in template.exercises else ""
         if row.message:
             lines += ["", _fenced(row.message)]
-        if row.status not in (Status.PASSED, Status.UNREADABLE) and hint:  # no coding hints for a PDF
+        if row.status not in (Status.PASSED, Status.UNREADABLE, Status.PENDING) and hint:  # none for a PDF
             lines += ["", f"Hint: {hint}"]
     return "\n".join(lines) + "\n"
 
@@ -247,15 +268,18 @@ def gradescope_results(template, record: Record) -> dict:
         hidden = [b for b in blocks if _failed_hidden(b)]
         shown = [b.splitlines()[0] + " (details when grades are published)" if b in hidden else b
                  for b in blocks]
-        tests.append({"name": row.exercise, "score": row.points, "max_score": row.max_points,
-                      "status": "passed" if row.status == Status.PASSED else "failed",
-                      "output": f"**{row.status}**" + "".join(f"\n\n{_fenced(b)}" for b in shown),
-                      "output_format": "md", "visibility": "visible"})
+        test = {"name": row.exercise, "score": row.points, "max_score": row.max_points,
+                "status": "passed" if row.status == Status.PASSED else "failed",
+                "output": f"**{row.status}**" + "".join(f"\n\n{_fenced(b)}" for b in shown),
+                "output_format": "md", "visibility": "visible"}
+        if row.points is None:  # pending: no score yet rather than 0 (the top-level score counts)
+            del test["score"], test["status"]
+        tests.append(test)
         if hidden:
             tests.append({"name": f"{row.exercise}: hidden checks", "score": 0.0, "max_score": 0.0,
                           "status": "failed", "output": "\n\n".join(_fenced(b) for b in hidden),
                           "output_format": "md", "visibility": "after_published"})
-    output = f"**{template.name}: {record.score:g} / {template.points:g} points**"
+    output = f"**{template.name}: {record.shown_score()} / {template.points:g} points**"
     return {"score": record.score, "output": output, "output_format": "md", "visibility": "visible",
             "stdout_visibility": "hidden", "tests": tests}
 
@@ -306,10 +330,14 @@ def write_canvas(results):
         for k in keys:
             if k < len(row) and row[k].strip():
                 by_key.setdefault(row[k].strip(), row)
-    matched = {id(by_key[s]): record.score for s, record in results.records.items() if s in by_key}
+    matched = {id(by_key[s]): record.score for s, record in results.records.items()
+               if s in by_key and not record.pending}
     unmatched = sorted(s for s in results.records if s not in by_key)
     if unmatched:
         results.notes.append(f"canvas.csv: not in the Canvas roster, left out: {', '.join(unmatched)}")
+    waiting = sorted(s for s, record in results.records.items() if record.pending)
+    if waiting:
+        results.notes.append(f"canvas.csv: written answers pending, score left blank: {', '.join(waiting)}")
     lines = [[POINTS_POSSIBLE, "", "", "", "", f"{results.template.points:g}"]]
     lines += [[*row[: len(CANVAS_LEADING)], f"{matched[id(row)]:g}" if id(row) in matched else ""]
               for row in roster]

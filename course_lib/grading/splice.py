@@ -18,7 +18,7 @@ import nbformat
 
 from course_lib.grading import assignment as asg
 from course_lib.grading.forbidden import bindings, find_forbidden
-from course_lib.grading.release import stub
+from course_lib.grading.release import WRITTEN_STUB, stub
 
 MAX_BYTES = 100 * 2**20
 
@@ -33,11 +33,13 @@ class Splice:
 
     ``verdicts``: exercise id -> (status, message) for exercises that score zero without running
     (missing, tampered, forbidden). ``notes``: exercise id -> remarks for the student (duplicates).
+    ``written``: exercise id -> the student's text for a written exercise (scored by a person).
     """
 
     notebook: nbformat.NotebookNode
     verdicts: dict = field(default_factory=dict)
     notes: dict = field(default_factory=dict)
+    written: dict = field(default_factory=dict)
 
 
 def read_submission(data: bytes, max_bytes: int = MAX_BYTES) -> nbformat.NotebookNode:
@@ -77,10 +79,12 @@ def _code_before_marker(source: str) -> str:
                      if line.strip() and not line.strip().startswith("#"))
 
 
-def _candidates(submission, template_cell, exercise_id):
-    """Submission cells that hold this answer: by id and metadata, else by markers and def line."""
-    cells = [c for c in submission.cells if c.get("cell_type") == "code" and isinstance(c.get("source"), str)]
-    meta = {"kind": asg.ANSWER, "exercise": exercise_id}
+def _candidates(submission, template_cell, exercise_id, kind=asg.ANSWER):
+    """Submission cells that hold this answer: by id and metadata, else by markers and the text in
+    front of them (the def line; a written cell's question)."""
+    cells = [c for c in submission.cells
+             if c.get("cell_type") == template_cell.cell_type and isinstance(c.get("source"), str)]
+    meta = {"kind": kind, "exercise": exercise_id}
     by_id = [c for c in cells if c.get("id") == template_cell.id
              and {k: (asg.grading_metadata(c) or {}).get(k) for k in meta} == meta]
     if by_id:
@@ -137,6 +141,21 @@ def _scan(source, forbidden, aliases):
     return None
 
 
+def _written(result, submission, exercise, template_cell) -> bool:
+    """Record a written exercise's text in ``result.written`` (or its verdict: missing, tampered, or
+    missing when the text is blank or still the released placeholder). True if its cell was found."""
+    candidates = _candidates(submission, template_cell, exercise.id, asg.WRITTEN)
+    answers = _answers(candidates, exercise.id, 1)
+    if isinstance(answers, tuple):
+        result.verdicts[exercise.id] = answers
+    elif answers[0].strip() in ("", WRITTEN_STUB):
+        result.verdicts[exercise.id] = ("missing", f"no answer was written for {exercise.id} "
+                                                   "(the text between the markers is empty or unchanged)")
+    else:
+        result.written[exercise.id] = answers[0].strip()
+    return bool(candidates)
+
+
 def splice(template: asg.Assignment, submission) -> Splice:
     """The template with the submission's answer regions in place of the solutions."""
     notebook = copy.deepcopy(template.notebook)
@@ -162,6 +181,10 @@ def splice(template: asg.Assignment, submission) -> Splice:
                 continue
             cell.source = asg.replace_regions(cell.source, answers)
             scans.append((exercise, cell))
+    for exercise in template.exercises.values():
+        if exercise.written:
+            cell = next(c for c in notebook.cells if c.get("id") == exercise.written_cell)
+            found_any = _written(result, submission, exercise, cell) or found_any
     # All answer cells run in one kernel: a name one of them imports is the same object in the others.
     for _, cell in scans:
         aliases.update(bindings(cell.source))

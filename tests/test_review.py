@@ -1,0 +1,321 @@
+"""Written answers: authored with a rubric, released without it, recorded as pending, reviewed side
+by side, scored in a CSV and merged by ``grade --manual`` into every output (issue 13, point 3)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+
+import grader_kit as kit
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell
+
+from course_lib.grading import assignment as asg
+from course_lib.grading import report, review
+from course_lib.grading.release import WRITTEN_STUB, release_notebook
+
+QUESTION = "**Saddle (2 points, scored by hand).** Why does momentum leave a saddle point faster than GD?"
+MODEL = ("Along the escape direction the gradient keeps its sign, so the velocity accumulates it and the\n"
+         "effective step grows towards learning_rate / (1 - rho).")
+RUBRIC = ("- 1 point: the gradient along the negative-curvature direction keeps its sign, so it accumulates\n"
+          "- 1 point: the step grows towards learning_rate / (1 - rho) (or: a geometric series in rho)")
+POINTS = {**kit.POINTS, "saddle": 2, "noise": 1.5}
+
+
+def written_cell(exercise, question, model, rubric, points, **meta):
+    source = (f"{question}\n\n{asg.BEGIN_SOLUTION}\n{model}\n{asg.END_SOLUTION}\n\n"
+              f"{asg.BEGIN_RUBRIC}\n{rubric}\n{asg.END_RUBRIC}")
+    grading = {"kind": "written", "exercise": exercise, "points": points, **meta}
+    metadata = {"grading": grading, "tags": ["written"]}
+    return new_markdown_cell(source, id=f"{exercise}-written", metadata=metadata)
+
+
+def template_notebook():
+    notebook = kit.template_notebook()
+    notebook.cells += [
+        written_cell("saddle", QUESTION, MODEL, RUBRIC, 2),
+        written_cell("noise", "**Noise (1.5 points).** What sets the noise floor of SGD?",
+                     "The variance of the minibatch gradient, which falls like 1/B.",
+                     "- 1.5 points: names the gradient variance and its 1/B decay", 1.5),
+    ]
+    return notebook
+
+
+@pytest.fixture
+def template_path(tmp_path):
+    path = tmp_path / "hw_written.ipynb"
+    nbformat.write(template_notebook(), path)
+    return path
+
+
+def answered(template_path, code=True, written=None):
+    """A student's notebook: the released exercise with all code answers (if ``code``) and the
+    written texts ``written`` (exercise -> text) in place of the placeholder."""
+    notebook = kit.submission(template_path, kit.SOLUTIONS if code else {})
+    for cell in notebook.cells:
+        meta = asg.grading_metadata(cell)
+        if meta and meta["kind"] == "written" and meta["exercise"] in (written or {}):
+            cell.source = asg.replace_regions(cell.source, [written[meta["exercise"]]])
+    return notebook
+
+
+# -- authoring and release ------------------------------------------------------------------------
+
+def test_a_written_exercise_has_its_points_and_rubric_and_no_checks(template_path):
+    template = asg.load_assignment(template_path)
+    saddle = template.exercises["saddle"]
+    assert saddle.written and saddle.points == 2 and saddle.rubric == RUBRIC
+    assert saddle.answer_cells == saddle.check_cells == []
+    assert not template.exercises["gd"].written
+    assert template.points == sum(POINTS.values())
+
+
+def test_release_keeps_the_question_and_markers_and_drops_model_answer_and_rubric(template_path):
+    released = release_notebook(asg.load_assignment(template_path))
+    [cell] = [c for c in released.cells if c.id == "saddle-written"]
+    assert cell.cell_type == "markdown" and cell.metadata["grading"]["points"] == 2
+    assert QUESTION in cell.source
+    assert [r.text for r in asg.find_regions(cell.source)] == [WRITTEN_STUB]
+    text = nbformat.writes(released)
+    for line in (MODEL + "\n" + RUBRIC).splitlines():
+        assert line not in text
+    assert "RUBRIC" not in text
+
+
+def _edit(cell_id, change):
+    notebook = template_notebook()
+    cell = next(c for c in notebook.cells if c.get("id") == cell_id)
+    change(notebook, cell)
+    return notebook
+
+
+@pytest.mark.parametrize("change, words", [
+    (lambda nb, c: c.update(cell_type="code", outputs=[], execution_count=None), "must be markdown"),
+    (lambda nb, c: c.update(source=c.source.replace(RUBRIC, " ")), "holding the rubric"),
+    (lambda nb, c: c.update(source=asg.remove_regions(c.source, asg.BEGIN_RUBRIC, asg.END_RUBRIC)),
+     "holding the rubric"),
+    (lambda nb, c: c.update(source=c.source.replace(MODEL, "")), "holding the model answer"),
+    (lambda nb, c: c.update(source=c.source.replace(asg.END_RUBRIC, "")), "never closed"),
+    (lambda nb, c: c.update(source=f"Q\n{asg.BEGIN_RUBRIC}\n{asg.BEGIN_SOLUTION}\nmodel\n{asg.END_SOLUTION}\n"
+                                   f"rubric\n{asg.END_RUBRIC}"), "overlap"),
+    (lambda nb, c: c.metadata["grading"].update(points=0), "points > 0"),
+    (lambda nb, c: c.metadata.update(tags=[]), "needs the tag 'written'"),
+    (lambda nb, c: c.metadata["grading"].update(exercise="gd"), "already has cells"),
+    (lambda nb, c: nb.cells.append(new_markdown_cell(f"{asg.BEGIN_RUBRIC}\nsecret\n{asg.END_RUBRIC}",
+                                                     id="loose")), "without metadata.grading"),
+    (lambda nb, c: nb.cells.append(new_code_cell(f"# {asg.BEGIN_RUBRIC}\nx = 1", id="loose")),
+     "without metadata.grading"),
+])
+def test_authoring_mistakes_are_named(tmp_path, change, words):
+    notebook = _edit("saddle-written", change)
+    with pytest.raises(asg.AuthoringError, match=words):
+        asg.validate(notebook, tmp_path / "bad.ipynb")
+
+
+def test_a_rubric_in_a_code_cell_is_refused(tmp_path):
+    def change(nb, cell):
+        cell.source += f"\n# {asg.BEGIN_RUBRIC}\n# secret\n# {asg.END_RUBRIC}"
+    with pytest.raises(asg.AuthoringError, match="rubric belongs in a written cell"):
+        asg.validate(_edit("gd-check", change), tmp_path / "bad.ipynb")
+
+
+# -- the round trip: grade, review, fill in, grade --manual -----------------------------------------
+
+HOSTILE = "<script>alert('x')</script> & **bold** | pipe\n```\nfenced ``` text"
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """A class graded once: ada answers both written questions, bob only the first (the second keeps
+    the placeholder), cy writes markup, dee uploads a PDF; then ``review``."""
+    folder = tmp_path_factory.mktemp("written")
+    template = folder / "hw_written.ipynb"
+    nbformat.write(template_notebook(), template)
+    submissions = folder / "submissions"
+    kit.write_submission(submissions, "ada", answered(template, written={
+        "saddle": "The gradient keeps its sign along the escape direction, so velocity builds up.",
+        "noise": "Gradient variance over B."}))
+    kit.write_submission(submissions, "bob", answered(template, code=False, written={
+        "saddle": "Momentum is faster."}))
+    kit.write_submission(submissions, "cy", answered(template, written={"saddle": HOSTILE, "noise": "1/B"}))
+    (submissions / "dee.pdf").write_bytes(b"%PDF-1.4 not a notebook")
+    out = folder / "grades"
+    kit.grade(template, submissions, out, "--format", "csv", "--format", "scores", "--format", "feedback",
+              "--format", "gradescope", "--format", "canvas")
+    done = cli("review", str(template), str(out))
+    assert done.returncode == 0, done.stderr
+    return template, submissions, out, done.stdout
+
+
+def cli(*args):
+    return subprocess.run([sys.executable, "-m", "course_lib.grading", *args], capture_output=True, text=True,
+                          timeout=600)
+
+
+def test_written_answers_are_pending_with_the_text_kept_never_zero(graded):
+    _, _, out, _ = graded
+    book = kit.read_gradebook(out / "gradebook.csv")
+    assert book["ada"]["saddle"]["status"] == "pending" and book["ada"]["saddle"]["points"] == ""
+    assert book["ada"]["gd"]["status"] == "passed"  # code exercises are graded as before
+    assert book["bob"]["noise"]["status"] == "missing" and float(book["bob"]["noise"]["points"]) == 0
+    assert book["dee"]["saddle"]["status"] == "unreadable"
+    assert kit.record(out, "cy")["rows"][-2]["answer"] == HOSTILE
+    scores = {row[0]: row for row in csv.reader((out / "scores.csv").open())}
+    assert scores["ada"][-3:-1] == ["pending", "pending"] and scores["ada"][-1] == "5"
+    feedback = (out / "feedback" / "ada.md").read_text()
+    assert "| saddle | pending / 2 | pending |" in feedback and "5 (+ 3.5 pending) / 8.5" in feedback
+    results = json.loads((out / "gradescope" / "ada" / "results.json").read_text())
+    tests = {t["name"]: t for t in results["tests"]}
+    assert "score" not in tests["saddle"] and tests["saddle"]["max_score"] == 2
+    canvas = {row[3]: row[-1] for row in csv.reader((out / "canvas.csv").open())}
+    assert canvas["ada"] == ""  # not uploaded while an answer is pending
+
+
+def test_review_writes_one_page_per_question_with_every_answer_and_the_rubric(graded):
+    _, _, out, stdout = graded
+    page = (out / "review" / "saddle.html").read_text()
+    assert "velocity builds up" in page and "Momentum is faster." in page
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; **bold**" in page
+    assert "<script>" not in page
+    for line in RUBRIC.splitlines():
+        assert review.html.escape(line) in page
+    assert "dee: unreadable" in page
+    noise = (out / "review" / "noise.html").read_text()
+    assert "Gradient variance over B." in noise and "velocity builds up" not in noise
+    assert "bob: missing" in noise
+    with open(out / "review" / "saddle.csv", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows == [list(review.COLUMNS), ["ada", "saddle", "", ""], ["bob", "saddle", "", ""],
+                    ["cy", "saddle", "", ""]]
+    assert "saddle: 3 answers (0 scored), 1 without an answer" in stdout
+
+
+def fill(path, scores):
+    """Write points and comments into a review CSV as a TA would: {student: (points, comment)}."""
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    for row in rows:
+        row["points"], row["comment"] = scores.get(row["student"], ("", ""))
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, review.COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_manual_scores_reach_gradebook_feedback_gradescope_and_canvas(graded):
+    template, submissions, out, _ = graded
+    fill(out / "review" / "saddle.csv", {"ada": ("2", "Both points: sign and accumulation."),
+                                         "cy": ("0.5", "Half a point: no reason given.")})
+    fill(out / "review" / "noise.csv", {"ada": ("1.5", "")})  # cy's noise answer stays pending
+    _, book = kit.grade(template, submissions, out, "--manual", str(out / "review" / "saddle.csv"),
+                        "--manual", str(out / "review" / "noise.csv"), "--format", "csv", "--format",
+                        "scores", "--format", "feedback", "--format", "gradescope", "--format", "canvas")
+    assert (book["ada"]["saddle"]["points"], book["ada"]["saddle"]["status"]) == ("2.0", "passed")
+    assert "Both points: sign and accumulation." in book["ada"]["saddle"]["message"]
+    assert (book["cy"]["saddle"]["points"], book["cy"]["saddle"]["status"]) == ("0.5", "graded")
+    assert book["cy"]["noise"]["status"] == "pending" and book["cy"]["noise"]["points"] == ""
+    assert book["bob"]["saddle"]["status"] == "pending"
+    scores = {row[0]: row for row in csv.reader((out / "scores.csv").open())}
+    assert scores["ada"][-3:] == ["2", "1.5", "8.5"] and scores["cy"][-3:] == ["0.5", "pending", "5.5"]
+    feedback = (out / "feedback" / "cy.md").read_text()
+    assert "| saddle | 0.5 / 2 | graded |" in feedback and "Half a point: no reason given." in feedback
+    assert "5.5 (+ 1.5 pending) / 8.5" in feedback
+    results = json.loads((out / "gradescope" / "ada" / "results.json").read_text())
+    tests = {t["name"]: t for t in results["tests"]}
+    assert tests["saddle"]["score"] == 2 and "Both points" in tests["saddle"]["output"]
+    assert results["score"] == 8.5
+    canvas = {row[3]: row[-1] for row in csv.reader((out / "canvas.csv").open())}
+    assert canvas["ada"] == "8.5" and canvas["cy"] == ""
+
+    # review again: what was filled in stays
+    assert cli("review", str(template), str(out)).returncode == 0
+    with open(out / "review" / "saddle.csv", newline="") as f:
+        kept = {row["student"]: (row["points"], row["comment"]) for row in csv.DictReader(f)}
+    assert kept["cy"] == ("0.5", "Half a point: no reason given.") and kept["bob"] == ("", "")
+
+
+def test_a_bad_csv_stops_grade_before_grading_and_names_the_line(graded, tmp_path):
+    template, submissions, _, _ = graded
+    bad = tmp_path / "bad.csv"
+    bad.write_text("student,exercise,points,comment\nada,saddle,2,ok\nzed,saddle,1,who\n")
+    done = cli("grade", str(template), str(submissions), "--out", str(tmp_path / "out"), "--manual", str(bad))
+    assert done.returncode == 2 and f"{bad}, line 3: unknown student 'zed'" in done.stderr
+    assert not (tmp_path / "out" / "gradebook.csv").exists()
+
+
+# -- bad CSVs -------------------------------------------------------------------------------------
+
+STUDENTS = {"ada", "bob", "cy"}
+HEADER = "student,exercise,points,comment\n"
+
+
+@pytest.mark.parametrize("body, words", [
+    ("zed,saddle,1,\n", "line 2: unknown student 'zed'"),
+    ("ada,sadle,1,\n", "line 2: unknown exercise 'sadle'; the written exercises of hw_written are "
+                       "saddle, noise"),
+    ("ada,gd,1,\n", "line 2: 'gd' is not a written exercise"),
+    ("ada,saddle,2.5,\n", "line 2: points 2.5 outside 0..2"),
+    ("bob,noise,-0.5,\n", "line 2: points -0.5 outside 0..1.5"),
+    ("ada,saddle,two,\n", "line 2: points 'two' is not a number"),
+    ("ada,saddle,nan,\n", "line 2: points 'nan' is not a number"),
+    ("ada,saddle,inf,\n", "line 2: points 'inf' is not a number"),
+    ("ada,saddle,1,\nbob,saddle,1,\nada,saddle,2,\n", "line 4: ada, saddle is scored twice (first in "),
+    ("ada,saddle,,good work\n", "line 2: a comment but no points"),
+    ("ada,saddle,1,ok,extra\n", "line 2: expected the columns"),
+    ("ada,saddle\n", "line 2: expected the columns"),
+])
+def test_bad_rows_are_refused_with_file_and_line(template_path, tmp_path, body, words):
+    path = tmp_path / "scores.csv"
+    path.write_text(HEADER + body)
+    with pytest.raises(review.ManualScoreError) as error:
+        review.read_manual([path], asg.load_assignment(template_path), STUDENTS)
+    assert str(error.value).startswith(f"{path}") and words in str(error.value), str(error.value)
+
+
+def test_bad_files_are_refused(template_path, tmp_path):
+    template = asg.load_assignment(template_path)
+    headerless = tmp_path / "headerless.csv"
+    headerless.write_text("ada,saddle,1,ok\n")
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(HEADER.encode() + "ada,saddle,1,tr\xe8s bien\n".encode("latin-1"))
+    for path, words in ((headerless, "no column student, exercise, points"),
+                        (latin, "cannot be read as a UTF-8 CSV"),
+                        (tmp_path / "absent.csv", "cannot be read")):
+        with pytest.raises(review.ManualScoreError, match=words):
+            review.read_manual([path], template, STUDENTS)
+
+
+def test_a_row_repeated_in_another_file_is_refused(template_path, tmp_path):
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    first.write_text(HEADER + "ada,saddle,1,\n")
+    second.write_text(HEADER + "bob,saddle,2,\nada,saddle,1,\n")
+    with pytest.raises(review.ManualScoreError, match=f"{second}, line 3: ada, saddle is scored twice "
+                                                       f"\\(first in {first}, line 2\\)"):
+        review.read_manual([first, second], asg.load_assignment(template_path), STUDENTS)
+
+
+def test_good_rows_blank_ones_and_a_spreadsheet_bom_are_read(template_path, tmp_path):
+    path = tmp_path / "scores.csv"
+    path.write_bytes(("\ufeff" + HEADER + "ada,saddle,2,fine\nbob,saddle,,\n\ncy,noise, 0.75 ,x\n").encode())
+    scores = review.read_manual([path], asg.load_assignment(template_path), STUDENTS)
+    assert {key: (s.points, s.comment) for key, s in scores.items()} == {
+        ("ada", "saddle"): (2.0, "fine"), ("cy", "noise"): (0.75, "x")}
+
+
+def test_a_score_for_an_answer_that_is_not_pending_is_refused(template_path, tmp_path):
+    template = asg.load_assignment(template_path)
+    rows = [{"exercise": "saddle", "points": 0.0, "max_points": 2, "status": "missing",
+             "message": "[0/2 points] no answer was written for saddle"}]
+    results = report.Results(template, {"ada": report.Record.from_json("ada", {"rows": rows})}, tmp_path)
+    score = review.Score(1.0, "", "s.csv, line 2")
+    with pytest.raises(review.ManualScoreError, match="s.csv, line 2: ada has no answer to score for saddle "
+                                                      r"\(it is missing: \[0/2 points\] no answer"):
+        review.apply_manual(results, {("ada", "saddle"): score})
+
+
+def test_review_without_grading_first_says_so(template_path, tmp_path):
+    done = cli("review", str(template_path), str(tmp_path / "nothing"))
+    assert done.returncode == 2 and "grade first" in done.stderr

@@ -143,8 +143,9 @@ def graded(tmp_path_factory):
     kit.write_submission(submissions, "cy", answered(template, written={"saddle": HOSTILE, "noise": "1/B"}))
     (submissions / "dee.pdf").write_bytes(b"%PDF-1.4 not a notebook")
     out = folder / "grades"
-    kit.grade(template, submissions, out, "--format", "csv", "--format", "scores", "--format", "feedback",
-              "--format", "gradescope", "--format", "canvas")
+    graded, _ = kit.grade(template, submissions, out, "--format", "csv", "--format", "scores", "--format",
+                          "feedback", "--format", "gradescope", "--format", "canvas")
+    assert "note: 5 written answers are pending (no points yet)" in graded.stdout
     done = cli("review", str(template), str(out))
     assert done.returncode == 0, done.stderr
     return template, submissions, out, done.stdout
@@ -210,7 +211,7 @@ def test_manual_scores_reach_gradebook_feedback_gradescope_and_canvas(graded):
     fill(out / "review" / "saddle.csv", {"ada": ("2", "Both points: sign and accumulation."),
                                          "cy": ("0.5", "Half a point: no reason given.")})
     fill(out / "review" / "noise.csv", {"ada": ("1.5", "")})  # cy's noise answer stays pending
-    _, book = kit.grade(template, submissions, out, "--manual", str(out / "review" / "saddle.csv"),
+    done, book = kit.grade(template, submissions, out, "--manual", str(out / "review" / "saddle.csv"),
                         "--manual", str(out / "review" / "noise.csv"), "--format", "csv", "--format",
                         "scores", "--format", "feedback", "--format", "gradescope", "--format", "canvas")
     assert (book["ada"]["saddle"]["points"], book["ada"]["saddle"]["status"]) == ("2.0", "passed")
@@ -218,6 +219,7 @@ def test_manual_scores_reach_gradebook_feedback_gradescope_and_canvas(graded):
     assert (book["cy"]["saddle"]["points"], book["cy"]["saddle"]["status"]) == ("0.5", "graded")
     assert book["cy"]["noise"]["status"] == "pending" and book["cy"]["noise"]["points"] == ""
     assert book["bob"]["saddle"]["status"] == "pending"
+    assert "note: 2 written answers are pending" in done.stdout  # bob's saddle, cy's noise
     scores = {row[0]: row for row in csv.reader((out / "scores.csv").open())}
     assert scores["ada"][-3:] == ["2", "1.5", "8.5"] and scores["cy"][-3:] == ["0.5", "pending", "5.5"]
     feedback = (out / "feedback" / "cy.md").read_text()

@@ -1,8 +1,9 @@
 """A student's kernel as the grader sees it: run code, call the student's functions, notice death.
 
 ``StudentKernel`` starts ipykernel through ``sandbox.py`` (see there for what the sandbox hides),
-talks to it with jupyter_client and polls the process every ``POLL`` seconds, so a kernel that dies
-is noticed at once rather than at the timeout. Values come back only as ``wire`` data in the shell
+as a uid of its own (``UidClaim``: no two running kernels share one), talks to it with jupyter_client
+over Unix sockets (the ``ipc`` transport) and polls the process every ``POLL`` seconds, so a kernel
+that dies is noticed at once rather than at the timeout. Values come back only as ``wire`` data in the shell
 reply to a request (the value of a user expression), tagged with a fresh random nonce per request.
 IOPub is never subscribed: whatever the kernel prints, look-alike results or gigabytes of text,
 never reaches the grader.

@@ -189,8 +189,9 @@ def test_review_writes_one_page_per_question_with_every_answer_and_the_rubric(gr
     assert "bob: missing" in noise
     with open(out / "review" / "saddle.csv", newline="") as f:
         rows = list(csv.reader(f))
-    assert rows == [list(review.COLUMNS), ["ada", "saddle", "", ""], ["bob", "saddle", "", ""],
-                    ["cy", "saddle", "", ""]]
+    answers = {s: kit.record(out, s)["rows"][-2]["answer"] for s in ("ada", "bob", "cy")}
+    assert rows == [list(review.COLUMNS), *([s, "saddle", "", "", review.fingerprint(answers[s])]
+                                            for s in ("ada", "bob", "cy"))]
     assert "saddle: 3 answers (0 scored), 1 without an answer" in stdout
 
 
@@ -237,6 +238,21 @@ def test_manual_scores_reach_gradebook_feedback_gradescope_and_canvas(graded):
     with open(out / "review" / "saddle.csv", newline="") as f:
         kept = {row["student"]: (row["points"], row["comment"]) for row in csv.DictReader(f)}
     assert kept["cy"] == ("0.5", "Half a point: no reason given.") and kept["bob"] == ("", "")
+
+    # cy resubmits another answer: the old score must not move to it
+    resubmitted = answered(template, written={"saddle": "Rewritten.", "noise": "1/B"})
+    kit.write_submission(submissions, "cy", resubmitted)
+    done = cli("grade", str(template), str(submissions), "--out", str(out), "--manual",
+               str(out / "review" / "saddle.csv"))
+    assert done.returncode == 2, done.stderr
+    assert f"{out / 'review' / 'saddle.csv'}, line 4: cy's answer to saddle changed since it was reviewed" \
+        in done.stderr
+    again = cli("review", str(template), str(out))
+    assert "answers changed since they were scored, score them anew: cy" in again.stdout
+    with open(out / "review" / "saddle.csv", newline="") as f:
+        rows = {row["student"]: row for row in csv.DictReader(f)}
+    assert (rows["cy"]["points"], rows["cy"]["comment"]) == ("", "") and rows["ada"]["points"] == "2"
+    assert "Rewritten." in (out / "review" / "saddle.html").read_text()
 
 
 def test_a_bad_csv_stops_grade_before_grading_and_names_the_line(graded, tmp_path):

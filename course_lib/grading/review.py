@@ -8,17 +8,20 @@ in the record. Then::
 writes, for each written exercise, ``GRADES/review/<exercise>.html`` (the question, the rubric, the
 model answer and every student's answer side by side) and ``GRADES/review/<exercise>.csv`` with
 one row per answer to fill in (``student, exercise, points, comment``; a re-run keeps what was
-filled in and adds new students). Grading again with ``--manual GRADES/review/<exercise>.csv``
+filled in and adds new students; its last column, ``answer``, is a fingerprint of the answer
+that was on the page). Grading again with ``--manual GRADES/review/<exercise>.csv``
 (repeatable) merges the scores and comments into every output: gradebook, scores, feedback,
 Gradescope, Canvas. An answer without a score stays ``pending``. A bad CSV is refused with the file
 and row named: unknown student or exercise, points not a number, negative or over the maximum, a
-row given twice, a comment without points.
+row given twice, a comment without points, a score for an answer that changed since the review
+(a resubmission: review it again).
 """
 
 from __future__ import annotations
 
 import csv
 import dataclasses
+import hashlib
 import html
 import math
 import sys
@@ -29,7 +32,13 @@ from course_lib.grading import assignment as asg
 from course_lib.grading import report
 from course_lib.grading.report import Status
 
-COLUMNS = ("student", "exercise", "points", "comment")
+COLUMNS = ("student", "exercise", "points", "comment", "answer")  # the last two may be absent
+REQUIRED = COLUMNS[:3]
+
+
+def fingerprint(text) -> str:
+    """A short hash of an answer, so a score cannot silently move to a resubmitted answer."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:12]
 
 
 class ManualScoreError(ValueError):
@@ -43,6 +52,7 @@ class Score:
     points: float
     comment: str
     where: str
+    answer: str = ""  # the fingerprint of the answer that was scored ("" if the CSV has none)
 
 
 # -- reading the instructor's CSVs ------------------------------------------------------------------
@@ -73,7 +83,7 @@ def read_manual(paths, template, students) -> dict[tuple[str, str], Score]:
                                            "the comment to leave the answer pending)")
                 continue
             points = _points(points, written[exercise].points, where)
-            scores[student, exercise] = Score(points, comment, where)
+            scores[student, exercise] = Score(points, comment, where, (row.get("answer") or "").strip())
     return scores
 
 
@@ -82,14 +92,14 @@ def _rows(path):
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
             reader = csv.DictReader(f)
-            missing = [c for c in COLUMNS[:3] if c not in (reader.fieldnames or [])]
+            missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
             if missing:
                 raise ManualScoreError(f"{path}: no column {', '.join(missing)} (the header must be "
                                        f"{','.join(COLUMNS)})")
             rows = []
             for row in reader:
                 where = f"{path}, line {reader.line_num}"
-                if None in row or any(row.get(c) is None for c in COLUMNS[:3]):
+                if None in row or any(value is None for value in row.values()):
                     raise ManualScoreError(f"{where}: expected the columns {','.join(reader.fieldnames)}")
                 if any(value.strip() for value in row.values()):
                     rows.append((where, row))
@@ -124,6 +134,9 @@ def apply_manual(results: report.Results, scores) -> report.Results:
             if score is not None and row.status != Status.PENDING:
                 raise ManualScoreError(f"{score.where}: {student} has no answer to score for {row.exercise} "
                                        f"(it is {row.status}: {row.message.splitlines()[0]})")
+            if score is not None and score.answer and score.answer != fingerprint(row.answer or ""):
+                raise ManualScoreError(f"{score.where}: {student}'s answer to {row.exercise} changed since "
+                                       "it was reviewed (resubmitted?): run review again and score it anew")
             if score is not None:
                 status = Status.PASSED if score.points >= row.max_points else Status.GRADED
                 label = f"[{score.points:g}/{row.max_points:g} points] scored by hand"
@@ -203,12 +216,21 @@ def load_records(grades: Path) -> dict[str, report.Record]:
     return records
 
 
-def _kept(path, exercise):
-    """What an earlier review CSV already holds: student -> (points, comment)."""
+def _kept(path, exercise, answers):
+    """What an earlier review CSV holds for answers that are unchanged: student -> (points, comment).
+    Also the students whose answer changed since (their score is dropped: score them anew)."""
     if not path.exists():
-        return {}
-    return {row["student"]: (row["points"], row.get("comment") or "") for _, row in _rows(path)
-            if row["exercise"] == exercise}
+        return {}, []
+    kept, changed = {}, []
+    for _, row in _rows(path):
+        student, seen = row["student"], (row.get("answer") or "").strip()
+        if row["exercise"] != exercise:
+            continue
+        if student not in answers or seen and seen != fingerprint(answers[student]):
+            changed += [student] if row["points"].strip() else []
+            continue
+        kept[student] = (row["points"], row.get("comment") or "")
+    return kept, changed
 
 
 def review(template, grades: Path, out: Path) -> list[str]:
@@ -224,17 +246,16 @@ def review(template, grades: Path, out: Path) -> list[str]:
             elif row is not None:
                 unanswered[student] = f"{row.status}: {row.message.splitlines()[0] if row.message else ''}"
         csv_path = out / f"{exercise.id}.csv"
-        kept = _kept(csv_path, exercise.id)
-        dropped = sorted(s for s, (points, _) in kept.items() if points.strip() and s not in answers)
-        table = [(s, exercise.id, *kept.get(s, ("", ""))) for s in sorted(answers)]
+        kept, changed = _kept(csv_path, exercise.id, answers)
+        table = [(s, exercise.id, *kept.get(s, ("", "")), fingerprint(answers[s])) for s in sorted(answers)]
         report.write_atomic(csv_path, report._csv(COLUMNS, table))
         report.write_atomic(out / f"{exercise.id}.html",
                             page(template, exercise, answers, unanswered, str(csv_path)))
-        scored = sum(bool(points.strip()) for _, _, points, _ in table)
+        scored = sum(bool(points.strip()) for _, _, points, _, _ in table)
         lines.append(f"{exercise.id}: {len(answers)} answers ({scored} scored), {len(unanswered)} without "
                      f"an answer: {out / exercise.id}.html, {csv_path}")
-        if dropped:
-            lines.append(f"  dropped scores of students with no pending answer now: {', '.join(dropped)}")
+        if changed:
+            lines.append(f"  answers changed since they were scored, score them anew: {', '.join(changed)}")
     return lines or [f"{template.name} has no written exercise: nothing to review"]
 
 

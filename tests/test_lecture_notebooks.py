@@ -146,6 +146,22 @@ def test_every_figure_has_a_caption_and_alt_text(path):
     assert not problems, f"{path.name}:\n" + "\n".join(problems)
 
 
+# Updating artists in place is wiring: it belongs in course_lib.explorers, not in the lecture's text.
+WIRING = re.compile(r"\.set_(?:x|y)?data\(|\.autoscale_view\(|\.relim\(|\bExplorer\(|update_function")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_explorer_wiring_lives_in_course_lib(path):
+    wired = [f"{cell.id}: {match.group()}" for cell in _read(path).cells if cell.cell_type == "code"
+             for match in WIRING.finditer(cell.source)]
+    assert not wired, f"{path.name} wires artists in its cells (move it to course_lib.explorers): {wired}"
+
+
+def test_wiring_check_catches_an_inline_update():
+    cell = nbformat.v4.new_code_cell("def update(lr):\n    line.set_data(x, y)\n    ax.relim()")
+    assert [m.group() for m in WIRING.finditer(cell.source)] == [".set_data(", ".relim("]
+
+
 @pytest.mark.parametrize("path", LECTURES, ids=_ids(LECTURES))
 def test_ends_with_references(path):
     last = _read(path).cells[-1]

@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import ast
 
+from IPython.core.inputtransformer2 import TransformerManager
+
 ALWAYS_FORBIDDEN = ["course_lib.grading"]
 # The usual abbreviations, and the names check cells import into the student's kernel.
 DEFAULT_ALIASES = {"np": "numpy", "sp": "scipy", "plt": "matplotlib.pyplot", "nn": "torch.nn",
@@ -75,8 +77,6 @@ def _string_value(node):
 
 def as_python(source: str) -> str:
     """The cell as the Python IPython runs: magics and ``!`` lines become ``get_ipython()`` calls."""
-    from IPython.core.inputtransformer2 import TransformerManager
-
     return TransformerManager().transform_cell(source)
 
 

@@ -133,12 +133,15 @@ def test_resume_skips_graded_submissions_unless_forced(tmp_path):
 
 
 def _orphaned_kernels():
-    """Student kernels whose launcher is gone (reparented to init): leaked by a killed worker."""
+    """Student kernels (their own uids) whose launcher is gone (reparented to init): leaked by a
+    killed worker."""
     import subprocess
 
-    ps = subprocess.run(["ps", "-eo", "user,ppid,cmd"], capture_output=True, text=True).stdout
-    return [line for line in ps.splitlines()
-            if line.split()[:2] == ["nobody", "1"] and "ipykernel_launcher" in line]
+    from course_lib.grading.kernel import UID_BASE, UID_RANGE
+
+    ps = subprocess.run(["ps", "-eo", "uid,ppid,cmd"], capture_output=True, text=True).stdout
+    return [line for line in ps.splitlines()[1:] if UID_BASE <= int(line.split()[0]) < UID_BASE + UID_RANGE
+            and line.split()[1] == "1" and "ipykernel_launcher" in line]
 
 
 @pytest.mark.slow

@@ -509,6 +509,9 @@ def run(args) -> int:
         if not value > 0:
             print(f"error: {name} must be positive, got {value}", file=sys.stderr)
             return 2
+    if os.path.realpath(out) == os.path.realpath(folder):  # its files would be taken for students
+        print(f"error: --out {out} is the submissions folder; choose another folder", file=sys.stderr)
+        return 2
     records_dir = out / "records"
     records_dir.mkdir(parents=True, exist_ok=True)
     report.write_atomic(out / names.OUTPUT_MARKER, "written by `python -m course_lib.grading grade`: this "

@@ -270,3 +270,16 @@ def test_an_instructor_cell_that_fails_once_costs_nothing(tmp_path, monkeypatch)
     record = grader.grade_submission(template, path, timeout=30, memory=2**30)
     assert failures == ["setup"] and record["attempts"] == 2 and "regrade" not in record
     assert [row["status"] for row in record["rows"]] == ["passed"] * 3
+
+
+def test_the_output_folder_cannot_be_the_submissions_folder(tmp_path):
+    import subprocess
+    import sys
+
+    template = kit.write_template(tmp_path)
+    kit.write_submission(tmp_path / "subs", "ada", kit.submission(template, kit.SOLUTIONS))
+    done = subprocess.run([sys.executable, "-m", "course_lib.grading", "grade", str(template),
+                           str(tmp_path / "subs"), "--out", str(tmp_path / "subs")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "is the submissions folder" in done.stderr
+    assert not (tmp_path / "subs" / "records").exists()

@@ -1,11 +1,12 @@
 """The student edition (`python -m course_lib.grading publish`): no answers in it, and it works.
 
 The leak test computes what must not be published from the solution notebooks: every line of every
-solution region and hidden-test region. Two kinds of line are left out, and counted: lines under 12
-characters (``n = 6``, ``return r``: they identify nothing), and solution lines that the lecture
-material itself shows (lecture notebooks, ``course_lib`` outside ``grading``): the lectures teach
-these computations and each exercise forbids using the course's implementation. Hidden-test lines
-are never exempt. Every published file is searched, as bytes and, for JSON files such as notebooks,
+solution region (code answers, written model answers), hidden-test region and rubric region. Left
+out: lines under 12 characters (``n = 6``, ``return r``: they identify nothing), lines
+the template shows outside its regions anyway (``rtol=rtol, hint=hint,`` continuing a call), and
+solution lines that the lecture material itself shows (lecture notebooks, ``course_lib`` outside
+``grading``): the lectures teach these computations and each exercise forbids using the course's
+implementation. Every published file is searched, as bytes and, for JSON files such as notebooks,
 as the decoded strings (where quotes are escaped in the bytes).
 """
 
@@ -50,8 +51,8 @@ def edition(tmp_path_factory):
 
 
 def solution_lines():
-    """(solution-region lines, hidden-region lines) of every template, stripped, and the templates'
-    text outside those regions (what the author shows students anyway)."""
+    """(solution-region lines, hidden-test and rubric lines) of every template, stripped, and the
+    templates' text outside those regions (what the author shows students anyway)."""
     solution, hidden, shown = set(), set(), []
     for template in sorted((ROOT / "solutions").glob("*.ipynb")):
         for cell in asg.load_assignment(template).notebook.cells:
@@ -60,10 +61,13 @@ def solution_lines():
                 continue
             for region in asg.find_regions(cell.source):
                 solution.update(line.strip() for line in region.text.splitlines())
-            for region in asg.find_regions(cell.source, asg.BEGIN_HIDDEN, asg.END_HIDDEN):
-                hidden.update(line.strip() for line in region.text.splitlines())
-            outside = asg.remove_regions(cell.source)  # hidden regions
-            shown.append(asg.remove_regions(outside, asg.BEGIN_SOLUTION, asg.END_SOLUTION))
+            for begin, end in ((asg.BEGIN_HIDDEN, asg.END_HIDDEN), (asg.BEGIN_RUBRIC, asg.END_RUBRIC)):
+                for region in asg.find_regions(cell.source, begin, end):
+                    hidden.update(line.strip() for line in region.text.splitlines())
+            outside = cell.source
+            for begin, end in asg.MARKERS:
+                outside = asg.remove_regions(outside, begin, end)
+            shown.append(outside)
     return solution, hidden, "\n".join(shown)
 
 

@@ -113,6 +113,8 @@ notebooks call it `make check-exercises`, which is the same). With conda instead
    only what lies between the markers is graded.
 3. Each exercise says what it may not use (for example `course_lib.optim` in the exercise that
    asks you to write an optimizer step); `course_lib.grading` is off limits everywhere.
+4. A written question is a text cell: double-click it and replace *Write your answer here.* between
+   the same markers. A person scores it after the deadline; the checks do not.
 
 ## How to check your work
 

@@ -113,7 +113,7 @@ notebooks call it `make check-exercises`, which is the same). With conda instead
    only what lies between the markers is graded.
 3. Each exercise says what it may not use (for example `course_lib.optim` in the exercise that
    asks you to write an optimizer step); `course_lib.grading` is off limits everywhere.
-4. A written question is a text cell: double-click it and replace *Write your answer here.* between
+4. A written question is a text cell: double-click it and replace {stub} between
    the same markers. A person scores it after the deadline; the checks do not.
 
 ## How to check your work
@@ -333,7 +333,7 @@ def plan(root: Path = ROOT) -> dict[str, bytes | object]:
     for line in (root / "environment.yml").read_text(encoding="utf-8").splitlines():
         if line.startswith("name:"):
             env = line.split(":", 1)[1].strip()
-    files["README.md"] = README.format(title=title, env=env).encode()
+    files["README.md"] = README.format(title=title, env=env, stub=release.WRITTEN_STUB).encode()
     files[".gitignore"] = GITIGNORE.encode()
     files[MANIFEST] = "".join(
         f"{'link' if data is LINK else hashlib.sha256(data).hexdigest()}  {path}\n"

@@ -109,12 +109,17 @@ class Quadratic(Problem):
         return self.H.copy()
 
 
+def _coefficient(value):
+    """A coefficient as a lecturer writes it: 5x², but x² rather than 1x²."""
+    return "" if value == 1 else f"{value:g}"
+
+
 class SaddleQuadratic(Problem):
     """f(x, y) = a x^2 - b y^2: a saddle at the origin (Dauphin et al. use a=5, b=1)."""
 
     def __init__(self, a=5.0, b=1.0):
         self.a, self.b = validate.positive("a", a), validate.positive("b", b)
-        self.name = f"{a:g}x² − {b:g}y²"
+        self.name = f"{_coefficient(a)}x² − {_coefficient(b)}y²"
 
     def loss(self, x):
         return float(self._loss_xy(*self._check(x)))

@@ -124,3 +124,8 @@ def test_rosenbrock_standard_start_and_minimum():
 def test_bad_input_is_a_clear_error(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+def test_saddle_name_reads_as_a_lecturer_writes_it():
+    assert P.SaddleQuadratic(5, 1).name == "5x² − y²"
+    assert P.SaddleQuadratic(1, 2.5).name == "x² − 2.5y²"

@@ -25,9 +25,17 @@ FIXTURE = "fixtures/explorer_fixture.ipynb"
 EXPLORER = ".widget-vbox:has(> .widget-hbox .widget-slider):has(> .widget-html):has(> img.widget-image)"
 
 
+# A notebook builds an explorer itself or through a factory of course_lib.explorers.
+BUILDS_EXPLORER = re.compile(r"\bExplorer\(|\bexplorers\.(?!draw_)\w+\(")
+
+
+def code(path):
+    return "".join(c.source for c in nbformat.read(path, 4).cells if c.cell_type == "code")
+
+
 def explorer_notebooks():
     found = [p.relative_to(REPO).as_posix() for p in sorted((REPO / "notebooks").glob("*.ipynb"))
-             if "Explorer(" in "".join(c.source for c in nbformat.read(p, 4).cells if c.cell_type == "code")]
+             if BUILDS_EXPLORER.search(code(p))]
     return [FIXTURE, *found]
 
 

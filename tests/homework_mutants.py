@@ -43,6 +43,60 @@ MUTANTS = {
             "uses course_lib.optim (forbidden)":
                 "from course_lib.optim import SGD\nreturn SGD(learning_rate).step(x, dx)",
         },
+        "optimal_fixed_step": {
+            "the largest stable step 2 / lambda_max":
+                "e = np.linalg.eigvalsh(hessian)\nreturn 2.0 / e[-1], (e[-1] - e[0]) / (e[-1] + e[0])",
+            "rate 1 - 1/kappa":
+                "e = np.linalg.eigvalsh(hessian)\nreturn 2.0 / (e[-1] + e[0]), 1.0 - e[0] / e[-1]",
+            "ends of np.linalg.eig (unsorted)":
+                "e = np.linalg.eig(hessian)[0]\nreturn 2.0 / (e[-1] + e[0]), (e[-1] - e[0]) / (e[-1] + e[0])",
+            "diagonal entries for eigenvalues":
+                "d = np.diag(hessian)\n"
+                "return 2.0 / (d.max() + d.min()), (d.max() - d.min()) / (d.max() + d.min())",
+            "float32 arithmetic":
+                "e = np.linalg.eigvalsh(hessian.astype(np.float32))\n"
+                "return float(2 / (e[-1] + e[0])), float((e[-1] - e[0]) / (e[-1] + e[0]))",
+            "uses course_lib.theory (forbidden)":
+                "from course_lib import theory\ne = np.linalg.eigvalsh(hessian)\n"
+                "return theory.gd_optimal(e[-1], e[0])",
+        },
+        "steps_to_tolerance": {
+            "absolute tolerance |x| <= tol":
+                "x, steps = np.array([1.0, 1.0]), 0\n"
+                "while np.linalg.norm(x) > tol:\n"
+                "    x, steps = gd_step(x, np.array([1.0, kappa]) * x, 1.0 / kappa), steps + 1\n"
+                "return steps",
+            "squared norms":
+                "x, steps = np.array([1.0, 1.0]), 0\n"
+                "while x @ x > tol * 2.0:\n"
+                "    x, steps = gd_step(x, np.array([1.0, kappa]) * x, 1.0 / kappa), steps + 1\n"
+                "return steps",
+            "stops when a step is shorter than tol":
+                "x, steps = np.array([1.0, 1.0]), 0\n"
+                "while True:\n"
+                "    x_next = gd_step(x, np.array([1.0, kappa]) * x, 1.0 / kappa)\n"
+                "    steps += 1\n"
+                "    if np.linalg.norm(x_next - x) <= tol:\n"
+                "        return steps\n"
+                "    x = x_next",
+            "uses course_lib.theory (forbidden)":
+                "from course_lib import theory\n"
+                "return int(np.ceil(np.log(tol * np.sqrt(2)) / np.log(1 - 1 / kappa)))",
+        },
+        "fitted_exponent": {
+            "steps against kappa, not logarithmic":
+                "steps = [steps_to_tolerance(k, tol) for k in kappas]\n"
+                "return np.polyfit(kappas, steps, 1)[0]",
+            "the intercept instead of the slope":
+                "steps = [steps_to_tolerance(k, tol) for k in kappas]\n"
+                "return np.polyfit(np.log(kappas), np.log(steps), 1)[1]",
+            "log10 of the steps, natural log of kappa":
+                "steps = [steps_to_tolerance(k, tol) for k in kappas]\n"
+                "return np.polyfit(np.log(kappas), np.log10(steps), 1)[0]",
+            "log of steps against kappa":
+                "steps = [steps_to_tolerance(k, tol) for k in kappas]\n"
+                "return np.polyfit(kappas, np.log(steps), 1)[0]",
+        },
     },
     "02_minima_saddles": {
         "classify_critical_point": {
@@ -471,6 +525,37 @@ CONTROLS = {
                 'x_next = x.copy()\n'
                 'x_next -= learning_rate * dx\n'
                 'return x_next',
+        },
+        'optimal_fixed_step': {
+            'through kappa, from singular values':
+                's = np.linalg.svd(hessian, compute_uv=False)\n'
+                'kappa = s[0] / s[-1]\n'
+                'return 2.0 / (s[0] + s[-1]), (kappa - 1.0) / (kappa + 1.0)',
+            'np.linalg.eig, sorted':
+                'e = np.sort(np.linalg.eig(hessian)[0].real)\n'
+                'alpha = 2.0 / (e[0] + e[-1])\n'
+                'return alpha, max(abs(1 - alpha * e[0]), abs(1 - alpha * e[-1]))',
+        },
+        'steps_to_tolerance': {
+            'counts in a for loop, without gd_step':
+                'x1, x2, start = 1.0, 1.0, np.hypot(1.0, 1.0)\n'
+                'for steps in range(10**7):\n'
+                '    if np.hypot(x1, x2) <= tol * start:\n'
+                '        return steps\n'
+                '    x1, x2 = x1 - x1 / kappa, x2 - x2',
+            'the closed form of the theory':
+                'import math\n'
+                'return math.ceil(math.log(tol * math.sqrt(2)) / math.log1p(-1 / kappa))',
+        },
+        'fitted_exponent': {
+            'least squares by np.linalg.lstsq':
+                'steps = np.array([steps_to_tolerance(k, tol) for k in kappas], dtype=float)\n'
+                'design = np.column_stack([np.log(kappas), np.ones(len(kappas))])\n'
+                'return np.linalg.lstsq(design, np.log(steps), rcond=None)[0][0]',
+            'covariance over variance, base-10 logs':
+                'u = np.log10(kappas)\n'
+                'v = np.log10([steps_to_tolerance(k, tol) for k in kappas])\n'
+                'return np.sum((u - u.mean()) * (v - v.mean())) / np.sum((u - u.mean()) ** 2)',
         },
     },
     '02_minima_saddles': {

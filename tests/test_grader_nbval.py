@@ -93,6 +93,7 @@ def test_every_solution_gets_full_marks():
     from course_lib.grading.grader import grade_submission
 
     for template in sorted((ROOT / "solutions").glob("*.ipynb")):
-        rows = grade_submission(template, template, timeout=60)["rows"]
+        rows = [row for row in grade_submission(template, template, timeout=60)["rows"]
+                if row["status"] != "pending"]  # written answers wait for a person's score
         assert all(r["status"] == "passed" and r["points"] == r["max_points"] > 0 for r in rows), (
             template.name, rows)

@@ -92,6 +92,10 @@ def test_released_notebook_keeps_ids_and_metadata_and_hides_answers(name):
         elif meta and meta["kind"] == "check":
             assert BEGIN_HIDDEN not in cell.source and "case_rng" not in cell.source
             assert BEGIN_HIDDEN in original.source  # every check cell of the key has hidden cases
+        elif meta and meta["kind"] == "written":  # the question stays; model answer and rubric go
+            assert [r.text for r in find_regions(cell.source)] == [release.WRITTEN_STUB]
+            assert "RUBRIC" not in cell.source
+            assert find_regions(original.source)[0].text not in cell.source
         else:
             assert cell.source == original.source
 

@@ -27,6 +27,26 @@ def gd_step(x, dx, learning_rate):
     return optim.sgd_step(x, dx, {}, learning_rate=learning_rate)[0]
 
 
+def optimal_fixed_step(hessian):
+    """(learning_rate, rate) of gradient descent tuned to the extreme eigenvalues of ``hessian``."""
+    eigenvalues = np.linalg.eigvalsh(np.asarray(hessian, dtype=float))
+    learning_rate, rate = theory.gd_optimal(eigenvalues[-1], eigenvalues[0])
+    return float(learning_rate), float(rate)
+
+
+def steps_to_tolerance(kappa, tol):
+    """Theory for the exercise's run: on 1/2 (x1^2 + kappa x2^2) from (1, 1) with learning rate
+    1/kappa, x2 vanishes in the first step and x1 shrinks by (1 - 1/kappa) per step, so
+    |x_k| <= tol |x_0| first holds at k = ceil(log(tol sqrt 2) / log(1 - 1/kappa))."""
+    return int(np.ceil(np.log(tol * np.sqrt(2.0)) / np.log1p(-1.0 / kappa)))
+
+
+def fitted_exponent(kappas, tol):
+    """The least-squares slope of log(steps) against log(kappa): steps grow like kappa^slope."""
+    steps = [steps_to_tolerance(kappa, tol) for kappa in kappas]
+    return float(np.polyfit(np.log(kappas), np.log(steps), 1)[0])
+
+
 momentum_step = optim.momentum_step
 adagrad_step = optim.adagrad_step
 rmsprop_step = optim.rmsprop_step

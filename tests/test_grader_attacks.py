@@ -358,6 +358,8 @@ def file_attacks(submissions, template, honest):
     (submissions / "s91" / "hw_grader.ipynb").symlink_to(submissions / f"{honest}.ipynb")  # a classmate's
     kit.write_submission(submissions / "s92", "hw_grader", wrong)
     (submissions / "s92" / "notes").symlink_to(template.parent)  # a folder link inside the folder
+    os.link(template, submissions / "s93.ipynb")  # a hard link to the answer key, outside the folder
+    os.link(submissions / f"{honest}.ipynb", submissions / "s94.ipynb")  # a classmate's file, linked
     kit.write_submission(submissions, "coll", right)  # coll.ipynb (right), coll/ (wrong), coll_.ipynb
     kit.write_submission(submissions / "coll", "hw_grader", wrong)
     kit.write_submission(submissions, "coll_", wrong)
@@ -366,6 +368,13 @@ def file_attacks(submissions, template, honest):
         return all(r["status"] == "unreadable" and "symbolic link" in r["message"] and float(r["points"]) == 0
                    for r in rows.values())
 
+    def refused_hard_link(rows):
+        return all(r["status"] == "unreadable" and "hard link to a file outside" in r["message"]
+                   for r in rows.values())
+
+    def flagged_copy(rows):  # graded (the copy scores what the file scores), and the rows say whose
+        return all(f"the same file as {honest}.ipynb (hard links)" in r["message"] for r in rows.values())
+
     def scored(points, ambiguous):
         return lambda rows: (sum(float(r["points"]) for r in rows.values()) == points
                              and all(("ambiguous student id 'coll'" in r["message"]) == ambiguous
@@ -373,6 +382,8 @@ def file_attacks(submissions, template, honest):
     return {"a symbolic link to the answer key": ("s90", unreadable),
             "a folder whose notebook links to a classmate's": ("s91", unreadable),
             "a folder holding a link to the instructor's folder": ("s92", unreadable),
+            "a hard link to the answer key": ("s93", refused_hard_link),
+            "a hard link to a classmate's file is flagged for the instructor": ("s94", flagged_copy),
             "coll/ next to a right coll.ipynb (no renaming)": ("coll/", scored(0, True)),
             "coll.ipynb keeps its own score": ("coll.ipynb", scored(5, True)),
             "coll_.ipynb is its own student": ("coll_", scored(0, False))}

@@ -293,7 +293,7 @@ class NotebookGrader:
 
 
 def grade_submission(template_path, submission_path, *, timeout=60.0, memory=2 * 2**30, seed=None,
-                     hide=(), max_bytes=MAX_BYTES, problem=None, uid_base=kernels.UID_BASE):
+                     hide=(), max_bytes=MAX_BYTES, problem=None, uid_base=kernels.UID_BASE, links=1):
     """Grade one submission; returns its record (plain data). Never raises for bad submissions.
 
     ``problem``: why the submission cannot be graded at all (a symbolic link...), found when the
@@ -309,7 +309,7 @@ def grade_submission(template_path, submission_path, *, timeout=60.0, memory=2 *
     try:
         if problem:
             raise Unreadable(problem)
-        data = read_student_file(submission_path, max_bytes)
+        data = read_student_file(submission_path, max_bytes, links)
         record["sha256"] = hashlib.sha256(data).hexdigest()
         spliced = splice(template, read_submission(data, max_bytes))
     except Exception as exc:  # Unreadable, or a malformed notebook nobody foresaw: a row, not a crash
@@ -350,6 +350,7 @@ def _sha256(path):
 
 JUNK = {".ipynb_checkpoints", ".DS_Store", "__MACOSX", "Thumbs.db", "desktop.ini", ".git"}  # not students
 SYMLINK = "symbolic link: not graded"
+HARD_LINK = "a hard link to a file outside the submissions folder: not graded"
 
 
 @dataclass
@@ -360,6 +361,7 @@ class Found:
     path: Path
     problem: str | None = None
     note: str | None = None
+    links: int = 1  # hard links to the file, all checked to be inside the submissions folder
 
 
 def find_submissions(folder: Path, notebook_name="", exclude=()) -> dict[str, Found]:
@@ -402,7 +404,36 @@ def find_submissions(folder: Path, notebook_name="", exclude=()) -> dict[str, Fo
             while own in result or own in claims:  # never drop a submission, however odd the names
                 own += "#"
             result[own] = found
+    _check_hard_links(folder, result)
     return result
+
+
+def _check_hard_links(folder, found):
+    """A file with other hard links is graded only when all of them are inside the submissions
+    folder (two students' identical files, say: each graded, with a note); a link to a file outside
+    it would make the grader read that file for a student."""
+    inside = {}
+    for dirpath, _, filenames in os.walk(folder):
+        for name in filenames:
+            info = os.lstat(os.path.join(dirpath, name))
+            if stat.S_ISREG(info.st_mode) and info.st_nlink > 1:
+                inside.setdefault((info.st_dev, info.st_ino), []).append(os.path.join(dirpath, name))
+    for submission in found.values():
+        try:
+            info = os.lstat(submission.path)
+        except OSError:
+            continue
+        if submission.problem or not stat.S_ISREG(info.st_mode) or info.st_nlink == 1:
+            continue
+        links = inside.get((info.st_dev, info.st_ino), [])
+        if len(links) < info.st_nlink:
+            submission.problem = HARD_LINK
+            continue
+        submission.links = info.st_nlink
+        others = ", ".join(names.student_id(os.path.relpath(p, folder)) for p in links
+                           if os.path.abspath(p) != os.path.abspath(submission.path))
+        note = f"the same file as {others} (hard links)"
+        submission.note = "; ".join(filter(None, [submission.note, note]))
 
 
 def _folder_submission(folder: Path, notebook_name) -> Found:
@@ -422,9 +453,10 @@ def _folder_submission(folder: Path, notebook_name) -> Found:
     return Found(notebooks[0]) if notebooks else Found(folder, "the submission folder holds no file")
 
 
-def read_student_file(path, max_bytes=MAX_BYTES) -> bytes:
+def read_student_file(path, max_bytes=MAX_BYTES, links=1) -> bytes:
     """A submitted file's bytes, read as nobody's proxy: never through a symbolic link (O_NOFOLLOW),
-    never a hard link to some other file, a pipe or a device. Raises Unreadable."""
+    never a pipe or a device, never a file with more hard links than ``links`` (the ones found
+    inside the submissions folder). Raises Unreadable."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY)
     except OSError as exc:
@@ -433,8 +465,8 @@ def read_student_file(path, max_bytes=MAX_BYTES) -> bytes:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise Unreadable("not a regular file (a pipe, socket or device): not graded")
-        if info.st_nlink > 1:
-            raise Unreadable("a hard link to another file: not graded")
+        if info.st_nlink > links:
+            raise Unreadable(HARD_LINK)
         return f.read(max_bytes + 1)
 
 
@@ -462,7 +494,7 @@ def _worker(job):
     try:
         record = grade_submission(job["template"], job["submission"], timeout=job["timeout"],
                                   memory=job["memory"], hide=job["hide"], max_bytes=job["max_bytes"],
-                                  problem=job["problem"], uid_base=job["uid_base"])
+                                  problem=job["problem"], uid_base=job["uid_base"], links=job["links"])
         if job["note"]:
             for row in record["rows"]:
                 row["message"] = "\n".join(filter(None, [job["note"], row["message"]]))
@@ -539,13 +571,13 @@ def run(args) -> int:
             skipped += 1
             continue
         if (not args.force and not only and record and record.get("template_sha256") == template_sha
-                and not found.problem and record.get("sha256") == _sha256_of_submission(found.path)):
+                and not found.problem and record.get("sha256") == _sha256_of_submission(found)):
             skipped += 1
             continue
         job = {"template": str(template_path.resolve()), "submission": os.path.abspath(found.path),
                "student": student, "record": str(record_path.absolute()), "timeout": args.timeout,
                "memory": int(args.memory * 2**20), "hide": hide, "max_bytes": int(args.max_size * 2**20),
-               "problem": found.problem, "note": found.note, "uid_base": uid_base}
+               "problem": found.problem, "note": found.note, "uid_base": uid_base, "links": found.links}
         pending.append(job)
     # A worker that overruns this (it should not: every kernel wait has a timeout) is killed.
     code_cells = sum(c.cell_type == "code" for c in template.notebook.cells)
@@ -596,9 +628,9 @@ def run(args) -> int:
     return 0
 
 
-def _sha256_of_submission(path):
+def _sha256_of_submission(found):
     try:
-        return hashlib.sha256(read_student_file(path)).hexdigest()
+        return hashlib.sha256(read_student_file(found.path, links=found.links)).hexdigest()
     except Unreadable:
         return None
 

@@ -239,6 +239,32 @@ MUTANTS = {
             "divides by the learning rate": "return -velocity / learning_rate",
             "forgets the learning rate": "return -velocity",
         },
+        "optimal_heavy_ball": {
+            "rho equal to the rate, not its square":
+                "e = np.sqrt(np.linalg.eigvalsh(hessian))\n"
+                "r = (e[-1] - e[0]) / (e[-1] + e[0])\n"
+                "return 4.0 / (e[-1] + e[0]) ** 2, r, r",
+            "gradient descent's rate (kappa, not its square root)":
+                "e = np.linalg.eigvalsh(hessian)\n"
+                "a, b = np.sqrt(e[0]), np.sqrt(e[-1])\n"
+                "return 4.0 / (a + b) ** 2, ((b - a) / (b + a)) ** 2, (e[-1] - e[0]) / (e[-1] + e[0])",
+            "Nesterov's parameters":
+                "e = np.linalg.eigvalsh(hessian)\n"
+                "q = np.sqrt(e[-1] / e[0])\n"
+                "return 1.0 / e[-1], (q - 1) / (q + 1), 1 - 1 / q",
+            "ends of np.linalg.eig (unsorted)":
+                "e = np.sqrt(np.linalg.eig(hessian)[0])\n"
+                "r = (e[-1] - e[0]) / (e[-1] + e[0])\n"
+                "return 4.0 / (e[-1] + e[0]) ** 2, r * r, r",
+            "float32 arithmetic":
+                "e = np.sqrt(np.linalg.eigvalsh(hessian.astype(np.float32)))\n"
+                "r = (e[-1] - e[0]) / (e[-1] + e[0])\n"
+                "return float(4 / (e[-1] + e[0]) ** 2), float(r * r), float(r)",
+            "uses course_lib.theory (forbidden)":
+                "from course_lib import theory\n"
+                "e = np.linalg.eigvalsh(hessian)\n"
+                "return theory.heavy_ball_optimal(e[-1], e[0])",
+        },
     },
     "05_nesterov": {
         "nesterov_step": {
@@ -638,6 +664,18 @@ CONTROLS = {
                 'return np.negative(velocity) * learning_rate',
             'multiply by -1':
                 'return (-1.0 * learning_rate) * velocity',
+        },
+        'optimal_heavy_ball': {
+            'through kappa, from singular values':
+                's = np.linalg.svd(hessian, compute_uv=False)\n'
+                'q = np.sqrt(s[0] / s[-1])\n'
+                'r = (q - 1) / (q + 1)\n'
+                'return 4.0 / (np.sqrt(s[0]) + np.sqrt(s[-1])) ** 2, r**2, r',
+            'np.linalg.eig sorted, rate as the square root of rho':
+                'e = np.sort(np.linalg.eig(hessian)[0].real)\n'
+                'rho = ((np.sqrt(e[-1]) - np.sqrt(e[0])) / (np.sqrt(e[-1]) + np.sqrt(e[0]))) ** 2\n'
+                'alpha = (1 + np.sqrt(rho)) ** 2 / e[-1]\n'
+                'return alpha, rho, np.sqrt(rho)',
         },
     },
     '05_nesterov': {

@@ -34,6 +34,12 @@ def optimal_fixed_step(hessian):
     return float(learning_rate), float(rate)
 
 
+def optimal_heavy_ball(hessian):
+    """(learning_rate, rho, rate) of heavy-ball momentum tuned to the extreme eigenvalues of ``hessian``."""
+    eigenvalues = np.linalg.eigvalsh(np.asarray(hessian, dtype=float))
+    return tuple(float(v) for v in theory.heavy_ball_optimal(eigenvalues[-1], eigenvalues[0]))
+
+
 def steps_to_tolerance(kappa, tol):
     """Theory for the exercise's run: on 1/2 (x1^2 + kappa x2^2) from (1, 1) with learning rate
     1/kappa, x2 vanishes in the first step and x1 shrinks by (1 - 1/kappa) per step, so

@@ -3,9 +3,8 @@
 A template is authored as described in docs/grading-design.md. ``load_assignment(path)`` reads it and
 returns an ``Assignment`` (code exercises: answer and check cells; written exercises: one markdown
 cell with the question, a model answer and a rubric, scored by a person); any authoring mistake
-raises ``AuthoringError`` naming the notebook and the cell. The region helpers (``find_regions``,
-``replace_regions``, ``remove_regions``) are what the release pipeline and the batch grader use to
-cut answers out of one notebook and splice them into another, so both read the markers the same way.
+raises ``AuthoringError`` naming the notebook and the cell. The markers and region helpers live in
+``markers`` (shared with release, splice and the grader); their names are importable from here too.
 """
 
 from __future__ import annotations
@@ -13,21 +12,28 @@ from __future__ import annotations
 import ast
 import builtins
 import json
-import textwrap
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
-BEGIN_SOLUTION = "### BEGIN SOLUTION"
-END_SOLUTION = "### END SOLUTION"
-BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
-END_HIDDEN = "### END HIDDEN TESTS"
-BEGIN_RUBRIC = "### BEGIN RUBRIC"
-END_RUBRIC = "### END RUBRIC"
+from course_lib.grading.markers import (  # noqa: F401  (re-exported: ``assignment.find_regions``)
+    BEGIN_HIDDEN,
+    BEGIN_RUBRIC,
+    BEGIN_SOLUTION,
+    END_HIDDEN,
+    END_RUBRIC,
+    END_SOLUTION,
+    MARKERS,
+    Region,
+    RegionError,
+    find_regions,
+    remove_regions,
+    replace_regions,
+)
+
 ANSWER, CHECK, WRITTEN = "answer", "check", "written"
-MARKERS = ((BEGIN_SOLUTION, END_SOLUTION), (BEGIN_HIDDEN, END_HIDDEN), (BEGIN_RUBRIC, END_RUBRIC))
 
 
 class AuthoringError(ValueError):
@@ -37,65 +43,6 @@ class AuthoringError(ValueError):
         self.notebook, self.cell_id = str(notebook), cell_id
         where = f"{self.notebook}, cell {cell_id!r}" if cell_id is not None else self.notebook
         super().__init__(f"{where}: {message}")
-
-
-class RegionError(ValueError):
-    """Markers that do not pair up (BEGIN without END, END without BEGIN, nested BEGIN)."""
-
-
-@dataclass(frozen=True)
-class Region:
-    """Lines ``begin``..``end`` (0-based, the marker lines) of a cell; ``text`` is what lies between,
-    dedented; ``indent`` is the begin marker's indentation."""
-
-    begin: int
-    end: int
-    indent: str
-    text: str
-
-
-def find_regions(source: str, begin: str = BEGIN_SOLUTION, end: str = END_SOLUTION) -> list[Region]:
-    """Every ``begin``/``end`` marker pair in ``source``, in order. Raises RegionError if unbalanced."""
-    lines = source.splitlines()
-    regions, start = [], None
-    for number, line in enumerate(lines):
-        stripped = line.strip()
-        if stripped == begin:
-            if start is not None:
-                raise RegionError(f"line {number + 1}: {begin!r} before the previous one was closed")
-            start = number
-        elif stripped == end:
-            if start is None:
-                raise RegionError(f"line {number + 1}: {end!r} without a matching {begin!r}")
-            indent = lines[start][: len(lines[start]) - len(lines[start].lstrip())]
-            body = textwrap.dedent("\n".join(lines[start + 1 : number]))
-            regions.append(Region(start, number, indent, body))
-            start = None
-    if start is not None:
-        raise RegionError(f"line {start + 1}: {begin!r} is never closed by {end!r}")
-    return regions
-
-
-def replace_regions(source: str, replacements, begin: str = BEGIN_SOLUTION, end: str = END_SOLUTION) -> str:
-    """``source`` with the text between each marker pair replaced by the next item of ``replacements``
-    (dedented text, re-indented to the marker's level). The markers themselves stay."""
-    regions = find_regions(source, begin, end)
-    replacements = list(replacements)
-    if len(replacements) != len(regions):
-        raise RegionError(f"{len(regions)} regions but {len(replacements)} replacements")
-    lines = source.splitlines()
-    for region, text in reversed(list(zip(regions, replacements, strict=True))):
-        body = textwrap.indent(textwrap.dedent(text).strip("\n"), region.indent, lambda _: True)
-        lines[region.begin + 1 : region.end] = body.splitlines()
-    return "\n".join(lines)
-
-
-def remove_regions(source: str, begin: str = BEGIN_HIDDEN, end: str = END_HIDDEN) -> str:
-    """``source`` without the marker pairs and what lies between them (trailing blank lines dropped)."""
-    lines = source.splitlines()
-    for region in reversed(find_regions(source, begin, end)):
-        del lines[region.begin : region.end + 1]
-    return "\n".join(lines).rstrip()
 
 
 @dataclass

@@ -22,13 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from course_lib.grading.assignment import (
-    BEGIN_HIDDEN,
-    END_HIDDEN,
-    _declared,
-    grading_metadata,
-    remove_regions,
-)
+from course_lib.grading.assignment import _declared, grading_metadata
+from course_lib.grading.markers import BEGIN_HIDDEN, END_HIDDEN, remove_regions
 
 POINTS_LINE = re.compile(r"^\[(\d+(?:\.\d+)?)/(\d+(?:\.\d+)?) points\]", re.MULTILINE)
 ANSI = re.compile(r"\x1b\[[0-9;]*m")

@@ -16,25 +16,18 @@ from pathlib import Path
 
 import nbformat
 
-from course_lib.grading.assignment import (
+from course_lib.grading.assignment import WRITTEN, AuthoringError, grading_metadata, load_assignment
+from course_lib.grading.markers import (
     BEGIN_HIDDEN,
     BEGIN_RUBRIC,
     END_HIDDEN,
     END_RUBRIC,
-    WRITTEN,
-    AuthoringError,
+    WRITTEN_STUB,
     find_regions,
-    grading_metadata,
-    load_assignment,
     remove_regions,
     replace_regions,
+    stub,
 )
-
-WRITTEN_STUB = "*Write your answer here.*"
-
-
-def stub(hint: str) -> str:
-    return f"raise NotImplementedError({hint!r})"
 
 
 def release_notebook(assignment) -> nbformat.NotebookNode:

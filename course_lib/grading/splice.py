@@ -16,9 +16,17 @@ from dataclasses import dataclass, field
 
 import nbformat
 
-from course_lib.grading import assignment as asg
+from course_lib.grading.assignment import ANSWER, WRITTEN, Assignment, grading_metadata
 from course_lib.grading.forbidden import bindings, find_forbidden
-from course_lib.grading.release import WRITTEN_STUB, stub
+from course_lib.grading.markers import (
+    BEGIN_SOLUTION,
+    END_SOLUTION,
+    WRITTEN_STUB,
+    RegionError,
+    find_regions,
+    replace_regions,
+    stub,
+)
 
 MAX_BYTES = 100 * 2**20
 
@@ -74,30 +82,30 @@ def read_submission(data: bytes, max_bytes: int = MAX_BYTES) -> nbformat.Noteboo
 
 def _code_before_marker(source: str) -> str:
     """The cell's code in front of its first solution marker, blank lines and comments dropped."""
-    head = source.split(asg.BEGIN_SOLUTION, 1)[0]
+    head = source.split(BEGIN_SOLUTION, 1)[0]
     return "\n".join(line.rstrip() for line in head.splitlines()
                      if line.strip() and not line.strip().startswith("#"))
 
 
-def _candidates(submission, template_cell, exercise_id, kind=asg.ANSWER):
+def _candidates(submission, template_cell, exercise_id, kind=ANSWER):
     """Submission cells that hold this answer: by id and metadata, else by markers and the text in
     front of them (the def line; a written cell's question)."""
     cells = [c for c in submission.cells
              if c.get("cell_type") == template_cell.cell_type and isinstance(c.get("source"), str)]
     meta = {"kind": kind, "exercise": exercise_id}
     by_id = [c for c in cells if c.get("id") == template_cell.id
-             and {k: (asg.grading_metadata(c) or {}).get(k) for k in meta} == meta]
+             and {k: (grading_metadata(c) or {}).get(k) for k in meta} == meta]
     if by_id:
         return by_id
     head = _code_before_marker(template_cell.source)
-    return [c for c in cells if asg.BEGIN_SOLUTION in c.source and _code_before_marker(c.source) == head]
+    return [c for c in cells if BEGIN_SOLUTION in c.source and _code_before_marker(c.source) == head]
 
 
 def _imported_names(notebook):
     """Names the instructor's cells import (``from course_lib import optim`` -> optim), for the scan."""
     names = {}
     for cell in notebook.cells:
-        if cell.cell_type != "code" or asg.grading_metadata(cell) is not None:
+        if cell.cell_type != "code" or grading_metadata(cell) is not None:
             continue
         try:
             tree = ast.parse(cell.source)
@@ -120,11 +128,11 @@ def _answers(candidates, exercise_id, regions):
         return ("missing", f"no answer cell for {exercise_id} was found in the submission "
                            "(was the cell deleted?)")
     try:
-        answers = [region.text for region in asg.find_regions(candidates[0].source)]
-    except asg.RegionError:
+        answers = [region.text for region in find_regions(candidates[0].source)]
+    except RegionError:
         answers = None
     if answers is None or len(answers) != regions:
-        return ("tampered", f"the {asg.BEGIN_SOLUTION!r} / {asg.END_SOLUTION!r} markers of the answer "
+        return ("tampered", f"the {BEGIN_SOLUTION!r} / {END_SOLUTION!r} markers of the answer "
                             "cell were changed, so the answer cannot be located; restore them and resubmit")
     return answers
 
@@ -144,7 +152,7 @@ def _scan(source, forbidden, aliases):
 def _written(result, submission, exercise, template_cell) -> bool:
     """Record a written exercise's text in ``result.written`` (or its verdict: missing, tampered, or
     missing when the text is blank or still the released placeholder). True if its cell was found."""
-    candidates = _candidates(submission, template_cell, exercise.id, asg.WRITTEN)
+    candidates = _candidates(submission, template_cell, exercise.id, WRITTEN)
     answers = _answers(candidates, exercise.id, 1)
     if isinstance(answers, tuple):
         result.verdicts[exercise.id] = answers
@@ -156,7 +164,7 @@ def _written(result, submission, exercise, template_cell) -> bool:
     return bool(candidates)
 
 
-def splice(template: asg.Assignment, submission) -> Splice:
+def splice(template: Assignment, submission) -> Splice:
     """The template with the submission's answer regions in place of the solutions."""
     notebook = copy.deepcopy(template.notebook)
     for cell in notebook.cells:
@@ -168,7 +176,7 @@ def splice(template: asg.Assignment, submission) -> Splice:
     for exercise in template.exercises.values():
         for cell_id in exercise.answer_cells:
             cell = next(c for c in notebook.cells if c.get("id") == cell_id)
-            regions = len(asg.find_regions(cell.source))
+            regions = len(find_regions(cell.source))
             candidates = _candidates(submission, cell, exercise.id)
             found_any = found_any or bool(candidates)
             if len(candidates) > 1:
@@ -177,9 +185,9 @@ def splice(template: asg.Assignment, submission) -> Splice:
             answers = _answers(candidates, exercise.id, regions)
             if isinstance(answers, tuple):
                 result.verdicts.setdefault(exercise.id, answers)
-                cell.source = asg.replace_regions(cell.source, [stub(exercise.hint)] * regions)
+                cell.source = replace_regions(cell.source, [stub(exercise.hint)] * regions)
                 continue
-            cell.source = asg.replace_regions(cell.source, answers)
+            cell.source = replace_regions(cell.source, answers)
             scans.append((exercise, cell))
     for exercise in template.exercises.values():
         if exercise.written:

@@ -251,3 +251,122 @@ def test_runs_top_to_bottom_in_a_fresh_kernel(path, monkeypatch, record_property
             assert move["image_changed"], f"{where}: the figure did not change"
         median = sorted(explorer["update_seconds"])[len(explorer["update_seconds"]) // 2]
         record_property(f"{explorer['name']}_median_update_ms", round(1e3 * median))
+
+
+# Slides (issue 17): `make slides` (scripts/build_slides.py) and RISE build a deck from each cell's
+# metadata.slideshow.slide_type. A deck shows a figure cell's image without its code.
+SLIDE_TYPES = {"slide", "subslide", "fragment", "-", "skip", "notes"}
+SLIDE_LINES = 18  # visible source lines that fit on one slide at the deck's font size
+FIGURE_LINES = 10  # a figure fills about this much of a slide
+HEADING = re.compile(r"#{1,3} ")
+TITLED = re.compile(r"^#{1,3} |\A\*\*[^*\n]+\*\*", re.M)  # a heading, or a paragraph's bold lead-in
+
+
+def slide_type(cell):
+    return cell.metadata.get("slideshow", {}).get("slide_type")
+
+
+def deck(nb):
+    """The slides as lists of the cells shown on each (slide or subslide), skipped and notes left out."""
+    slides = []
+    for cell in nb.cells:
+        kind = slide_type(cell)
+        if kind in ("skip", "notes"):
+            continue
+        if kind in ("slide", "subslide") or not slides:
+            slides.append([])
+        slides[-1].append(cell)
+    return slides
+
+
+def _code_lines(source):
+    return [line for line in source.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+def is_plumbing(cell):
+    """Imports and path set-up only, or a check cell (at least a third of its lines are asserts)."""
+    lines = _code_lines(cell.source)
+    statements = [line for line in lines if not line[0].isspace() and not line.startswith((")", "]"))]
+    set_up = ("import ", "from ", "sys.path", "try:", "except")
+    imports = [line for line in statements if line.startswith(set_up)]
+    asserts = [line for line in lines if line.lstrip().startswith("assert ")]
+    return not lines or len(imports) == len(statements) or 3 * len(asserts) >= len(lines)
+
+
+def slide_lines(cells, figures):
+    """How full a slide is: visible markdown lines, code lines (and a line or two of output), figures."""
+    total = 0
+    for cell in cells:
+        if cell.id in figures:
+            total += FIGURE_LINES
+        elif cell.cell_type == "code":
+            total += len(_code_lines(cell.source)) + 2
+        else:
+            total += sum(1 for line in cell.source.splitlines() if line.strip())
+    return total
+
+
+def slideshow_problems(nb):
+    """What keeps a notebook from projecting well: cells without slide types, slides without a heading,
+    figure or code, plumbing on a slide, overfull slides, no speaker notes with numbers."""
+    problems = [f"cell {cell.id}: slide_type {slide_type(cell)!r} (metadata.slideshow)"
+                for cell in nb.cells if slide_type(cell) not in SLIDE_TYPES]
+    if problems:
+        return problems
+    ids = {cell.id for cell in nb.cells}
+    figures = set(figure_cells(nb))
+    if slide_type(nb.cells[0]) != "slide":
+        problems.append(f"cell {nb.cells[0].id}: a deck starts with a slide")
+    for cells in deck(nb):
+        first = cells[0]
+        shows = [c for c in cells if c.id in figures or c.cell_type == "code"
+                 or TITLED.search(c.source.lstrip())]
+        # a markdown cell too long for one slide continues on the next as "<id>-2", "<id>-3", ...
+        continued = first.cell_type == "markdown" and re.fullmatch(r"(.+)-\d+", first.id) \
+            and re.fullmatch(r"(.+)-\d+", first.id).group(1) in ids
+        if slide_type(first) == "slide" and not HEADING.match(first.source.lstrip()):
+            problems.append(f"slide at cell {first.id}: a new section opens with its heading")
+        elif not shows and not continued:
+            problems.append(f"slide at cell {first.id}: no heading, figure or code")
+        if slide_lines(cells, figures) > SLIDE_LINES:
+            problems.append(f"slide at cell {first.id}: overfull ({slide_lines(cells, figures)} lines "
+                            f"> {SLIDE_LINES}; split it into subslides)")
+    for cell in nb.cells:
+        if cell.cell_type == "code" and cell.id not in figures and is_plumbing(cell) \
+                and slide_type(cell) != "skip":
+            problems.append(f"cell {cell.id}: imports or checks only, skip it on slides")
+    notes = [cell for cell in nb.cells if slide_type(cell) == "notes"]
+    if not notes:
+        problems.append("no speaker notes (markdown cells with slide_type 'notes')")
+    problems += [f"cell {cell.id}: speaker notes are markdown with the numbers to say"
+                 for cell in notes if cell.cell_type != "markdown" or not re.search(r"\d", cell.source)]
+    return problems
+
+
+def test_slideshow_check_catches_a_notebook_without_slides():
+    new = nbformat.v4
+    nb = new.new_notebook(cells=[new.new_markdown_cell("# Title", id="title"),
+                                 new.new_code_cell("import numpy as np", id="setup"),
+                                 new.new_markdown_cell("Text\n" * 30, id="long"),
+                                 new.new_code_cell("x = 1\nassert x == 1", id="check")])
+    assert slideshow_problems(nb) == [f"cell {c}: slide_type None (metadata.slideshow)"
+                                      for c in ("title", "setup", "long", "check")]
+    for cell, kind in zip(nb.cells, ["slide", "subslide", "subslide", "-"], strict=True):
+        cell.metadata["slideshow"] = {"slide_type": kind}
+    assert slideshow_problems(nb) == [
+        "slide at cell long: overfull (34 lines > 18; split it into subslides)",
+        "cell setup: imports or checks only, skip it on slides",
+        "cell check: imports or checks only, skip it on slides",
+        "no speaker notes (markdown cells with slide_type 'notes')"]
+    nb.cells[2].metadata["slideshow"]["slide_type"] = "slide"
+    nb.cells.append(new.new_markdown_cell("Say: it converges.", id="notes"))
+    nb.cells[-1].metadata["slideshow"] = {"slide_type": "notes"}
+    problems = slideshow_problems(nb)
+    assert "slide at cell long: a new section opens with its heading" in problems
+    assert "cell notes: speaker notes are markdown with the numbers to say" in problems
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_every_notebook_projects_as_slides(path):
+    problems = slideshow_problems(_read(path))
+    assert not problems, f"{path.name}:\n" + "\n".join(problems)

@@ -31,20 +31,13 @@ import numpy as np
 
 from course_lib.grading import wire
 from course_lib.grading.forbidden import ALWAYS_FORBIDDEN, find_forbidden
+from course_lib.grading.wire import StudentError
 
 NOTEBOOK_SEED = 20250101
 EPS = float(np.finfo(float).eps)  # unit roundoff of float64, the unit of every tolerance
 _grading_seed = None
 _results = None  # a list while collect() is active
 _results_filename = None
-
-
-class StudentError(Exception):
-    """An exception raised by student code in another process (the grader's kernel)."""
-
-    def __init__(self, type_name, message):
-        self.type_name, self.message = type_name, message
-        super().__init__(f"{type_name}: {message}")
 
 
 class CheckFailed(AssertionError):

@@ -33,7 +33,7 @@ import zmq
 from jupyter_client import BlockingKernelClient
 
 from course_lib.grading import sandbox, wire
-from course_lib.grading.checks import StudentError
+from course_lib.grading.wire import StudentError
 
 MAX_FILE = 64 * 2**20  # largest file the kernel may write (RLIMIT_FSIZE)
 MAX_PROCESSES = 256  # processes and threads of one kernel's uid, i.e. of one submission (RLIMIT_NPROC)

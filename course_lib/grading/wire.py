@@ -24,6 +24,15 @@ class WireError(ValueError):
     """A value that cannot cross as plain data."""
 
 
+class StudentError(Exception):
+    """An exception raised by student code in another process (the grader's kernel), as it crossed:
+    the name of its type and its message."""
+
+    def __init__(self, type_name, message):
+        self.type_name, self.message = type_name, message
+        super().__init__(f"{type_name}: {message}")
+
+
 def _encode(obj):
     if obj is None or isinstance(obj, bool | str):
         return obj

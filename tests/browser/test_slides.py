@@ -3,7 +3,8 @@
 One deck is built (the lecture with the most slideshow metadata, so the author's slides are what is
 tested) and opened from file:// in chromium with every other request blocked: nothing is asked of
 the network, reveal.js starts, the arrow key advances to the next slide, math is typeset by the
-vendored MathJax and a figure is there.
+vendored MathJax and a figure is there. (It uses the session's chromium from conftest.py: playwright's
+sync API runs once per process.)
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import sys
 import nbformat
 import pytest
 from bs4 import BeautifulSoup
-from lab_harness import CHROMIUM, CHROMIUM_ARGS, REPO, require_chromium
+from lab_harness import REPO
 
 pytestmark = pytest.mark.browser
 
@@ -44,36 +45,32 @@ def test_deck_refers_only_to_files_next_to_it(deck):
     assert missing == []
 
 
-def test_deck_opens_offline_advances_and_shows_math_and_a_figure(deck):
-    from playwright.sync_api import sync_playwright
-
-    require_chromium()
+def test_deck_opens_offline_advances_and_shows_math_and_a_figure(deck, browser):
     blocked, failed = [], []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            view = browser.new_page(viewport={"width": 1280, "height": 800})
-            view.set_default_timeout(60_000)
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        view = context.new_page()
+        view.set_default_timeout(60_000)
 
-            def offline(route):
-                if route.request.url.startswith("file://"):
-                    route.continue_()
-                else:
-                    blocked.append(route.request.url)
-                    route.abort()
+        def offline(route):
+            if route.request.url.startswith("file://"):
+                route.continue_()
+            else:
+                blocked.append(route.request.url)
+                route.abort()
 
-            view.route("**/*", offline)
-            view.on("requestfailed", lambda request: failed.append(request.url))
-            view.goto(deck.as_uri())
-            view.wait_for_selector(".reveal.ready", state="attached")
-            slides = view.eval_on_selector_all(".reveal .slides > section", "sections => sections.length")
-            first = view.evaluate("() => location.hash")
-            view.keyboard.press("ArrowRight")
-            view.wait_for_function("first => location.hash !== first", arg=first)
-            view.wait_for_selector(".MathJax_CHTML", state="attached")
-            figures = view.eval_on_selector_all(".reveal section img", "images => images.length")
-        finally:
-            browser.close()
+        view.route("**/*", offline)
+        view.on("requestfailed", lambda request: failed.append(request.url))
+        view.goto(deck.as_uri())
+        view.wait_for_selector(".reveal.ready", state="attached")
+        slides = view.eval_on_selector_all(".reveal .slides > section", "sections => sections.length")
+        first = view.evaluate("() => location.hash")
+        view.keyboard.press("ArrowRight")
+        view.wait_for_function("first => location.hash !== first", arg=first)
+        view.wait_for_selector(".MathJax_CHTML", state="attached")
+        figures = view.eval_on_selector_all(".reveal section img", "images => images.length")
+    finally:
+        context.close()
     assert slides > 1
     assert figures >= 1
     assert blocked == [] and failed == []

@@ -347,3 +347,30 @@ def test_recorded_references_judge_answers_written_differently_and_wrong_ones(cl
     done = make(clone, "check", "NB=mutants")
     assert done.returncode != 0 and "LookupError" not in done.stdout, done.stdout[-3000:]
     assert f"{mutants} failed" in done.stdout, done.stdout[-3000:]
+
+
+@pytest.mark.slow
+def test_running_a_lecture_leaves_the_students_git_clean(clone):
+    """The set-up installs the nbstripout filter in the clone: outputs saved into a notebook are no
+    change to git, an edited cell is (and `make lab` passes the post-save hook that keeps the index
+    fresh)."""
+    done = make(clone, "git-filter")
+    assert done.returncode == 0, done.stderr
+    assert "nbstripout" in subprocess.run(["git", "config", "filter.nbstripout.clean"], cwd=clone,
+                                          capture_output=True, text=True, check=True).stdout
+    path = clone / "notebooks" / "00_index.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    cell = next(c for c in notebook.cells if c.cell_type == "code")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="ran\n")]
+    cell.execution_count = 7
+    nbformat.write(notebook, path)
+
+    def changed():
+        return subprocess.run(["git", "diff", "--quiet", "--", str(path)], cwd=clone).returncode != 0
+
+    assert not changed()
+    cell.source += "\n# a student's note"
+    nbformat.write(notebook, path)
+    assert changed()
+    assert "post_save_hook=course_lib.lab.keep_git_index_fresh" in make(clone, "-n", "lab").stdout
+    subprocess.run(["git", "checkout", "--", str(path)], cwd=clone, check=True)

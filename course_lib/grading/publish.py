@@ -38,8 +38,8 @@ from course_lib.grading import assignment, checks, release, wire
 
 ROOT = Path(course_lib.__file__).resolve().parents[1]
 FOLDERS = ("notebooks", "exercises")  # each gets a course_lib -> ../course_lib link (nbgitpuller)
-# What visible check cells import; everything they import in turn comes along (import closure).
-CHECK_MODULES = ("course_lib.grading.checks", "course_lib.grading.recorded")
+# What visible check cells and the Makefile import; what they import comes along (import closure).
+CHECK_MODULES = ("course_lib.grading.checks", "course_lib.grading.recorded", "course_lib.lab")
 REFERENCES = "course_lib/grading/references.py"
 MANIFEST = "MANIFEST"
 LINK = object()  # plan value of a relative symlink course_lib -> ../course_lib
@@ -64,17 +64,21 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: lab check check-exercises clean
+.PHONY: lab check check-exercises clean git-filter
 
 $(STAMP): pyproject.toml
 \ttest -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 \t$(BIN)/python -m pip install --quiet -e .
+\t$(MAKE) --no-print-directory git-filter
 \ttouch $(STAMP)
+
+{git_filter}
 
 ## Open the course in JupyterLab at the course map; extra options: make lab LAB_ARGS="--port=9999".
 lab: $(STAMP)
 \t$(BIN)/python -m jupyterlab --ServerApp.root_dir=$(CURDIR) \\
-\t\t$(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS) notebooks/00_index.ipynb
+\t\t$(if $(filter 0,$(shell id -u)),--allow-root) \\
+\t\t--ContentsManager.post_save_hook=course_lib.lab.keep_git_index_fresh $(LAB_ARGS) notebooks/00_index.ipynb
 
 ## Check your homework as the visible checks see it: make check NB=exercises/07_adam.ipynb
 NB ?= exercises
@@ -279,9 +283,26 @@ class _StandIns(dict):
         return _StudentStandIn(self._recorder, name)
 
 
+def _git_filter(root: Path) -> str:
+    """The instructor Makefile's nbstripout filter (its ``NBSTRIPOUT`` and ``git-filter`` blocks), so
+    that running a lecture leaves a student's ``git status`` (and nbgitpuller's merges) clean too."""
+    blocks = (root / "Makefile").read_text(encoding="utf-8").split("\n\n")
+    return "\n\n".join(b for b in blocks if "NBSTRIPOUT :=" in b or "\ngit-filter:" in b).strip()
+
+
+def _gitattributes(root: Path) -> str:
+    """The instructor's .gitattributes: its comments and the lines for the published folders."""
+    path = root / ".gitattributes"
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    return "".join(f"{line}\n" for line in lines if line.startswith("#") or line.startswith(FOLDERS))
+
+
 def _pyproject(root: Path) -> str:
     project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    dependencies = "".join(f'    "{spec}",\n' for spec in project["dependencies"])
+    # the git filter's tool is a development extra of the instructor's repository, a need of students'
+    dev = project.get("optional-dependencies", {}).get("dev", [])
+    tools = [spec for spec in dev if spec.startswith("nbstripout")]
+    dependencies = "".join(f'    "{spec}",\n' for spec in [*project["dependencies"], *tools])
     return (
         '[build-system]\nrequires = ["setuptools>=68"]\nbuild-backend = "setuptools.build_meta"\n\n'
         f'[project]\nname = "{project["name"]}-student"\nversion = "{project["version"]}"\n'
@@ -327,7 +348,9 @@ def plan(root: Path = ROOT) -> dict[str, bytes | object]:
         files[f"{folder}/course_lib"] = LINK
     files["environment.yml"] = (root / "environment.yml").read_bytes()
     files["pyproject.toml"] = _pyproject(root).encode()
-    files["Makefile"] = MAKEFILE.encode()
+    files["Makefile"] = MAKEFILE.replace("{git_filter}", _git_filter(root)).encode()
+    if _gitattributes(root):
+        files[".gitattributes"] = _gitattributes(root).encode()
     title = "Optimization for Deep Learning"
     env = "optim-dl-course"
     for line in (root / "environment.yml").read_text(encoding="utf-8").splitlines():

@@ -265,6 +265,63 @@ MUTANTS = {
                 "e = np.linalg.eigvalsh(hessian)\n"
                 "return theory.heavy_ball_optimal(e[-1], e[0])",
         },
+        "stability_limit": {
+            "rho left out of the step (plain gradient descent)":
+                "def stable(learning_rate):\n"
+                "    x, state = np.array([1.0]), {\"velocity\": np.array([0.0])}\n"
+                "    for _ in range(300):\n"
+                "        x, state = momentum_step(x, eigenvalue * x, state, learning_rate, 0.0)\n"
+                "        if not abs(x[0]) < 1e12:\n"
+                "            return False\n"
+                "    return abs(x[0]) < 1.0\n"
+                "low, high = 0.0, 20.0 / eigenvalue\n"
+                "for _ in range(30):\n"
+                "    middle = (low + high) / 2\n"
+                "    low, high = (middle, high) if stable(middle) else (low, middle)\n"
+                "return (low + high) / 2",
+            "gradient x instead of eigenvalue * x":
+                "def stable(learning_rate):\n"
+                "    x, state = np.array([1.0]), {\"velocity\": np.array([0.0])}\n"
+                "    for _ in range(300):\n"
+                "        x, state = momentum_step(x, x, state, learning_rate, rho)\n"
+                "        if not abs(x[0]) < 1e12:\n"
+                "            return False\n"
+                "    return abs(x[0]) < 1.0\n"
+                "low, high = 0.0, 20.0 / eigenvalue\n"
+                "for _ in range(30):\n"
+                "    middle = (low + high) / 2\n"
+                "    low, high = (middle, high) if stable(middle) else (low, middle)\n"
+                "return (low + high) / 2",
+            "one step decides: |x_1| < 1":
+                "def stable(learning_rate):\n"
+                "    x, state = np.array([1.0]), {\"velocity\": np.array([0.0])}\n"
+                "    for _ in range(1):\n"
+                "        x, state = momentum_step(x, eigenvalue * x, state, learning_rate, rho)\n"
+                "        if not abs(x[0]) < 1e12:\n"
+                "            return False\n"
+                "    return abs(x[0]) < 1.0\n"
+                "low, high = 0.0, 20.0 / eigenvalue\n"
+                "for _ in range(30):\n"
+                "    middle = (low + high) / 2\n"
+                "    low, high = (middle, high) if stable(middle) else (low, middle)\n"
+                "return (low + high) / 2",
+            "bracket [0, 2 / eigenvalue], gradient descent's limit":
+                "def stable(learning_rate):\n"
+                "    x, state = np.array([1.0]), {\"velocity\": np.array([0.0])}\n"
+                "    for _ in range(300):\n"
+                "        x, state = momentum_step(x, eigenvalue * x, state, learning_rate, rho)\n"
+                "        if not abs(x[0]) < 1e12:\n"
+                "            return False\n"
+                "    return abs(x[0]) < 1.0\n"
+                "low, high = 0.0, 2.0 / eigenvalue\n"
+                "for _ in range(30):\n"
+                "    middle = (low + high) / 2\n"
+                "    low, high = (middle, high) if stable(middle) else (low, middle)\n"
+                "return (low + high) / 2",
+            "uses course_lib.theory (forbidden)":
+                "from course_lib import theory\n"
+                "return (2 + 2 * rho) / eigenvalue if theory.momentum_stable(1e-9, rho, eigenvalue) else 0.0",
+        },
     },
     "05_nesterov": {
         "nesterov_step": {
@@ -676,6 +733,27 @@ CONTROLS = {
                 'rho = ((np.sqrt(e[-1]) - np.sqrt(e[0])) / (np.sqrt(e[-1]) + np.sqrt(e[0]))) ** 2\n'
                 'alpha = (1 + np.sqrt(rho)) ** 2 / e[-1]\n'
                 'return alpha, rho, np.sqrt(rho)',
+        },
+        'stability_limit': {
+            'scalars, without momentum_step':
+                'def stable(learning_rate):\n'
+                '    x, velocity = 1.0, 0.0\n'
+                '    for _ in range(300):\n'
+                '        velocity = rho * velocity + eigenvalue * x\n'
+                '        x = x - learning_rate * velocity\n'
+                '        if abs(x) > 1e12:\n'
+                '            return False\n'
+                '    return abs(x) < 1.0\n'
+                'low, high = 0.0, 20.0 / eigenvalue\n'
+                'while high - low > 1e-9 * high:\n'
+                '    middle = 0.5 * (low + high)\n'
+                '    if stable(middle):\n'
+                '        low = middle\n'
+                '    else:\n'
+                '        high = middle\n'
+                'return 0.5 * (low + high)',
+            'the boundary of the theory':
+                'return 2 * (1 + rho) / eigenvalue',
         },
     },
     '05_nesterov': {

@@ -40,6 +40,12 @@ def optimal_heavy_ball(hessian):
     return tuple(float(v) for v in theory.heavy_ball_optimal(eigenvalues[-1], eigenvalues[0]))
 
 
+def stability_limit(eigenvalue, rho):
+    """Momentum on 1/2 eigenvalue x^2 converges iff 0 < learning_rate * eigenvalue < 2 + 2 rho
+    (``theory.momentum_stable``): the largest stable learning rate is (2 + 2 rho) / eigenvalue."""
+    return (2.0 + 2.0 * rho) / eigenvalue
+
+
 def steps_to_tolerance(kappa, tol):
     """Theory for the exercise's run: on 1/2 (x1^2 + kappa x2^2) from (1, 1) with learning rate
     1/kappa, x2 vanishes in the first step and x1 shrinks by (1 - 1/kappa) per step, so

@@ -16,6 +16,7 @@ change. Tick labels and contours dominate a render, so most slider moves skip th
 
 from __future__ import annotations
 
+import html
 import io
 import time
 
@@ -73,8 +74,11 @@ class Explorer:
         self.axes = self.figure.subplots(nrows, ncols, squeeze=False, **subplot_kw).ravel()
         css_width = f"{figsize[0] * EXPLORER_CSS_DPI}px"
         self.image = widgets.Image(format="png", layout=widgets.Layout(width=css_width))
-        if alt:  # what the picture shows, for screen readers (the image's title attribute)
-            self.image.tooltip = alt
+        # What the picture shows, for screen readers: text placed off-screen beside the image. (An
+        # Image widget has no alt, and its tooltip crashes ipywidgets' view: Image has no description.)
+        self.alt = alt or ""
+        self.description = widgets.HTML(
+            f'<span style="position:absolute;left:-10000px">{html.escape(self.alt)}</span>')
         self.readout = widgets.HTML()
         self.update_seconds = []
         self._base = None  # pixels of the figure's own artists (background, suptitle)
@@ -171,7 +175,7 @@ class Explorer:
     def widget(self):
         self.refresh()
         controls = widgets.HBox(list(self.sliders.values()), layout=widgets.Layout(flex_flow="row wrap"))
-        return widgets.VBox([controls, self.readout, self.image])
+        return widgets.VBox([controls, self.readout, self.description, self.image])
 
     def _ipython_display_(self):
         from IPython.display import display

@@ -60,7 +60,7 @@ def _probe():
             moves[key] = {"readout_changed": obj.readout.value != text,
                           "image_changed": obj.image.value != image, "readout": obj.readout.value[:200]}
         report.append({"name": name, "moves": moves, "update_seconds": list(obj.update_seconds),
-                       "alt": obj.image.tooltip or ""})
+                       "alt": obj.alt})
     print("EXPLORER-PROBE " + _json.dumps(report))
 
 

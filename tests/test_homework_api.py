@@ -62,6 +62,18 @@ def test_valid_template_gives_exercises():
     ({"check": CHECK.replace("from course_lib.grading import checks\n", "")}, "check", "checks"),
     ({"answer_meta": {"forbidden": ["torch.optim"]}}, "check", "no check in this cell passes forbidden="),
     ({"answer_meta": {"kind": "solution"}}, "answer", "kind must be"),
+    # One case per rule of each cell kind (assignment._Validator: answer, check, then the exercise).
+    ({"check_meta": {"exercise": "not an id"}}, "check", "must be an identifier"),
+    ({"answer": ANSWER + "\n### BEGIN HIDDEN TESTS\n### END HIDDEN TESTS"}, "answer", "hidden tests belong"),
+    ({"answer": "def double(x):\n    return 2 * x"}, "answer", "without a '### BEGIN SOLUTION' region"),
+    ({"answer": "### BEGIN SOLUTION\ndouble = 2\n### END SOLUTION"}, "answer", "must define the student's"),
+    ({"answer_meta": {"forbidden": "torch.optim"}}, "answer", "list of dotted names"),
+    ({"answer": ANSWER + "\n# ### BEGIN RUBRIC\n# ### END RUBRIC"}, "answer", "rubric belongs in a written"),
+    ({"check": CHECK + "\n### BEGIN SOLUTION\n### END SOLUTION"}, "check", "solution markers in a check"),
+    ({"check": CHECK.replace("points=1)", "points=one)")}, "check", "must be literals"),
+    ({"answer_meta": {"forbidden": ["torch.optim"]},
+      "check": CHECK.replace("points=1)", "points=1, forbidden=['numpy'])")}, "check", "forbidden= differs"),
+    ({"check_meta": {"exercise": "triple"}}, "answer", "exercise 'double' has no check cell"),
 ])
 def test_authoring_errors_name_notebook_and_cell(kwargs, cell, words):
     with pytest.raises(AuthoringError) as info:

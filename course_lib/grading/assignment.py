@@ -186,111 +186,145 @@ def load_assignment(path) -> Assignment:
 
 def validate(notebook, path) -> Assignment:
     """The Assignment of an in-memory template (``path`` only names it in errors)."""
-    path = Path(path)
-
-    def error(cell_id, message):
-        return AuthoringError(path, cell_id, message)
-
-    seen, exercises, checks_by_exercise = set(), {}, {}
+    validator = _Validator(Path(path))
+    seen = set()
     for index, cell in enumerate(notebook.cells):
         cell_id = cell.get("id")
         if not cell_id:
-            raise error(f"#{index}", "cell has no id (use nbformat >= 4.5 with stable ids)")
+            raise validator.error(f"#{index}", "cell has no id (use nbformat >= 4.5 with stable ids)")
         if cell_id in seen:
-            raise error(cell_id, "duplicate cell id")
+            raise validator.error(cell_id, "duplicate cell id")
         seen.add(cell_id)
+        validator.cell(cell)
+    validator.finish()
+    return Assignment(Path(path), notebook, validator.exercises)
+
+
+class _Validator:
+    """The rules of each cell kind (``answer``, ``check``, ``written``, and instructor material:
+    a cell without ``metadata.grading``), applied cell by cell; then the rules that tie an
+    exercise's cells together (``finish``)."""
+
+    def __init__(self, path):
+        self.path = path
+        self.exercises: dict[str, Exercise] = {}
+        self.check_trees = []  # (cell id, syntax tree) of every check cell, for finish()
+
+    def error(self, cell_id, message):
+        return AuthoringError(self.path, cell_id, message)
+
+    def cell(self, cell):
         meta = grading_metadata(cell)
-        source = cell.source
         if meta is None:
-            # Release only cuts regions out of graded cells: markers anywhere else would publish them.
-            lines = {line.strip() for line in source.splitlines()}
-            for markers in MARKERS:
-                if cell.cell_type == "code" and any(marker in source for marker in markers) or (
-                        lines & set(markers)):
-                    raise error(cell_id, f"{markers[0]!r} markers in a cell without metadata.grading "
-                                         "(tag it as an answer, check or written cell)")
-            continue
+            return self.instructor(cell)
         kind, exercise_id = meta.get("kind"), meta.get("exercise")
         if kind not in (ANSWER, CHECK, WRITTEN):
-            raise error(cell_id, "metadata.grading.kind must be 'answer', 'check' or 'written', "
-                                 f"got {kind!r}")
-        if cell.cell_type != ("markdown" if kind == WRITTEN else "code"):
-            raise error(cell_id, f"{kind} cells must be {'markdown' if kind == WRITTEN else 'code'} cells")
+            raise self.error(cell.id, "metadata.grading.kind must be 'answer', 'check' or 'written', "
+                                      f"got {kind!r}")
+        cell_type = "markdown" if kind == WRITTEN else "code"
+        if cell.cell_type != cell_type:
+            raise self.error(cell.id, f"{kind} cells must be {cell_type} cells")
         if not isinstance(exercise_id, str) or not exercise_id.isidentifier():
-            raise error(cell_id, f"metadata.grading.exercise must be an identifier, got {exercise_id!r}")
+            raise self.error(cell.id, f"metadata.grading.exercise must be an identifier, got {exercise_id!r}")
         if kind not in cell.get("metadata", {}).get("tags", []):
-            raise error(cell_id, f"a {kind} cell needs the tag {kind!r}")
-        if kind == WRITTEN or (exercise_id in exercises and exercises[exercise_id].written):
-            if exercise_id in exercises:
-                raise error(cell_id, f"exercise {exercise_id!r} already has cells: a written exercise "
-                                     "is one written cell (give this one its own exercise id)")
-            exercises[exercise_id] = _written_exercise(cell, meta, error)
-            continue
-        if BEGIN_RUBRIC in source or END_RUBRIC in source:
-            raise error(cell_id, "a rubric belongs in a written cell, not in a code cell")
+            raise self.error(cell.id, f"a {kind} cell needs the tag {kind!r}")
+        existing = self.exercises.get(exercise_id)
+        if existing is not None and (kind == WRITTEN or existing.written):
+            raise self.error(cell.id, f"exercise {exercise_id!r} already has cells: a written exercise "
+                                      "is one written cell (give this one its own exercise id)")
+        {ANSWER: self.answer, CHECK: self.check, WRITTEN: self.written}[kind](cell, meta)
+
+    def instructor(self, cell):
+        """Release only cuts regions out of graded cells: markers anywhere else would publish them."""
+        lines = {line.strip() for line in cell.source.splitlines()}
+        for markers in MARKERS:
+            if cell.cell_type == "code" and any(marker in cell.source for marker in markers) or (
+                    lines & set(markers)):
+                raise self.error(cell.id, f"{markers[0]!r} markers in a cell without metadata.grading "
+                                          "(tag it as an answer, check or written cell)")
+
+    def written(self, cell, meta):
+        self.exercises[meta["exercise"]] = _written_exercise(cell, meta, self.error)
+
+    def _code(self, cell, meta):
+        """The solution regions, hidden regions and syntax tree of an answer or check cell, and its
+        exercise."""
+        if BEGIN_RUBRIC in cell.source or END_RUBRIC in cell.source:
+            raise self.error(cell.id, "a rubric belongs in a written cell, not in a code cell")
         try:
-            solution = find_regions(source, BEGIN_SOLUTION, END_SOLUTION)
-            hidden = find_regions(source, BEGIN_HIDDEN, END_HIDDEN)
-            tree = ast.parse(source)
+            solution = find_regions(cell.source, BEGIN_SOLUTION, END_SOLUTION)
+            hidden = find_regions(cell.source, BEGIN_HIDDEN, END_HIDDEN)
+            tree = ast.parse(cell.source)
         except (RegionError, SyntaxError) as exc:
-            raise error(cell_id, f"{type(exc).__name__}: {exc}") from None
-        exercise = exercises.setdefault(exercise_id, Exercise(exercise_id))
-        if kind == ANSWER:
-            if hidden:
-                raise error(cell_id, "hidden tests belong in check cells, not answer cells")
-            if not solution:
-                raise error(cell_id, f"answer cell without a {BEGIN_SOLUTION!r} region")
-            if any(not region.text.strip() for region in solution):
-                raise error(cell_id, "answer cell with an empty solution region (no answer)")
-            if exercise.check_cells:
-                raise error(cell_id, f"answer cell after a check cell of {exercise_id!r}")
-            functions = _defined_functions(tree)
-            if not functions:
-                raise error(cell_id, "an answer cell must define the student's function(s)")
-            hint = meta.get("hint")
-            if not isinstance(hint, str) or not hint.strip() or "\n" in hint:
-                raise error(cell_id, "metadata.grading.hint must be a one-line hint")
-            forbidden = meta.get("forbidden", [])
-            if not isinstance(forbidden, list) or not all(isinstance(f, str) for f in forbidden):
-                raise error(cell_id, "metadata.grading.forbidden must be a list of dotted names")
-            exercise.answer_cells.append(cell_id)
-            exercise.functions += functions
-            exercise.forbidden += [f for f in forbidden if f not in exercise.forbidden]
-            exercise.hint = exercise.hint or hint
-        else:
-            if solution:
-                raise error(cell_id, "solution markers in a check cell")
-            points = _points(meta, error, cell_id, CHECK)
-            try:
-                declared, declared_forbidden = _declared(tree, "points"), _declared(tree, "forbidden")
-            except ValueError:
-                raise error(cell_id, "points= and forbidden= must be literals") from None
-            if declared and abs(sum(declared) - points) > 1e-9:
-                raise error(cell_id, f"the checks' points add up to {sum(declared)}, "
-                                     f"but metadata.grading.points is {points}")
-            # The rule is stated once per exercise (answer metadata) and the checks must enforce it.
-            if exercise.forbidden and not declared_forbidden:
-                raise error(cell_id, f"exercise {exercise_id!r} forbids {exercise.forbidden}, but no check "
-                            "in this cell passes forbidden=")
-            if any(sorted(f) != sorted(exercise.forbidden) for f in declared_forbidden):
-                raise error(cell_id, f"forbidden= differs from the answer cell's {exercise.forbidden}")
-            exercise.check_cells.append(cell_id)
-            exercise.points += points
-            checks_by_exercise.setdefault(exercise_id, []).append((cell_id, tree))
-    for exercise in exercises.values():
-        if exercise.written:
-            continue
-        if not exercise.answer_cells:
-            raise error(exercise.check_cells[0], f"exercise {exercise.id!r} has checks but no answer cell")
-        if not exercise.check_cells:
-            raise error(exercise.answer_cells[0], f"exercise {exercise.id!r} has no check cell")
-    student_names = {name for exercise in exercises.values() for name in exercise.functions}
-    for cells in checks_by_exercise.values():
-        for cell_id, tree in cells:
+            raise self.error(cell.id, f"{type(exc).__name__}: {exc}") from None
+        exercise = self.exercises.setdefault(meta["exercise"], Exercise(meta["exercise"]))
+        return solution, hidden, tree, exercise
+
+    def answer(self, cell, meta):
+        """An answer cell defines the student's function(s) with the model answer between the solution
+        markers and states the exercise's one-line hint and forbidden names."""
+        solution, hidden, tree, exercise = self._code(cell, meta)
+        if hidden:
+            raise self.error(cell.id, "hidden tests belong in check cells, not answer cells")
+        if not solution:
+            raise self.error(cell.id, f"answer cell without a {BEGIN_SOLUTION!r} region")
+        if any(not region.text.strip() for region in solution):
+            raise self.error(cell.id, "answer cell with an empty solution region (no answer)")
+        if exercise.check_cells:
+            raise self.error(cell.id, f"answer cell after a check cell of {exercise.id!r}")
+        functions = _defined_functions(tree)
+        if not functions:
+            raise self.error(cell.id, "an answer cell must define the student's function(s)")
+        hint = meta.get("hint")
+        if not isinstance(hint, str) or not hint.strip() or "\n" in hint:
+            raise self.error(cell.id, "metadata.grading.hint must be a one-line hint")
+        forbidden = meta.get("forbidden", [])
+        if not isinstance(forbidden, list) or not all(isinstance(f, str) for f in forbidden):
+            raise self.error(cell.id, "metadata.grading.forbidden must be a list of dotted names")
+        exercise.answer_cells.append(cell.id)
+        exercise.functions += functions
+        exercise.forbidden += [f for f in forbidden if f not in exercise.forbidden]
+        exercise.hint = exercise.hint or hint
+
+    def check(self, cell, meta):
+        """A check cell's check calls add up to its points and enforce the exercise's forbidden names."""
+        solution, _, tree, exercise = self._code(cell, meta)
+        if solution:
+            raise self.error(cell.id, "solution markers in a check cell")
+        points = _points(meta, self.error, cell.id, CHECK)
+        try:
+            declared, declared_forbidden = _declared(tree, "points"), _declared(tree, "forbidden")
+        except ValueError:
+            raise self.error(cell.id, "points= and forbidden= must be literals") from None
+        if declared and abs(sum(declared) - points) > 1e-9:
+            raise self.error(cell.id, f"the checks' points add up to {sum(declared)}, "
+                                      f"but metadata.grading.points is {points}")
+        # The rule is stated once per exercise (answer metadata) and the checks must enforce it.
+        if exercise.forbidden and not declared_forbidden:
+            raise self.error(cell.id, f"exercise {exercise.id!r} forbids {exercise.forbidden}, but no check "
+                                      "in this cell passes forbidden=")
+        if any(sorted(f) != sorted(exercise.forbidden) for f in declared_forbidden):
+            raise self.error(cell.id, f"forbidden= differs from the answer cell's {exercise.forbidden}")
+        exercise.check_cells.append(cell.id)
+        exercise.points += points
+        self.check_trees.append((cell.id, tree))
+
+    def finish(self):
+        """Every code exercise has answer and check cells, and its check cells name only its tools
+        and the students' functions."""
+        for exercise in self.exercises.values():
+            if exercise.written:
+                continue
+            if not exercise.answer_cells:
+                raise self.error(exercise.check_cells[0],
+                                 f"exercise {exercise.id!r} has checks but no answer cell")
+            if not exercise.check_cells:
+                raise self.error(exercise.answer_cells[0], f"exercise {exercise.id!r} has no check cell")
+        student_names = {name for exercise in self.exercises.values() for name in exercise.functions}
+        for cell_id, tree in self.check_trees:
             # In the grader, every free name of a check cell is the student's object: a check cell
             # must import its own tools (checks, references, numpy) and name only student functions.
             stray = _free_names(tree) - student_names
             if stray:
-                raise error(cell_id, f"check cell uses {sorted(stray)}, which it neither "
-                                     "defines nor imports and no answer cell defines")
-    return Assignment(path, notebook, exercises)
+                raise self.error(cell_id, f"check cell uses {sorted(stray)}, which it neither "
+                                          "defines nor imports and no answer cell defines")

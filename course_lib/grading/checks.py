@@ -8,6 +8,7 @@ its arguments unchanged. It never shows the check's source.
 
     check_function(student_fn, reference, cases, points, rtol=1e-10, atol=1e-12, hint="", forbidden=())
     check_steps(student_step, reference_step, x0, state, grads, hyperparameters, points, ...)
+    check_optimizer(student_step, reference_step, state, hyperparameters, points, ..., rng=None)
     check_true(condition, message, points, hint="")
 
 In a notebook (nbval, JupyterLab) a passing check prints ``[p/p points] ...`` and a failing one
@@ -458,6 +459,35 @@ def check_steps(student_step, reference_step, x0, state, grads, hyperparameters,
                                          f"{detail}\n{problem}", hint))
         x, student_state = got
     return _conclude(CheckResult(f"{name}: {len(grads)} steps passed", points, "passed"))
+
+
+# The fixed case of every optimizer exercise: gradients whose entries range from 1e-3 to 4, so a
+# wrong weighting, a misplaced eps or a missing square root shows in some coordinate.
+OPTIMIZER_X0 = np.array([1.0, -2.0, 0.5])
+OPTIMIZER_GRADS = [np.array([0.5, -1.0, 2.0]), np.array([-0.3, 0.2, 1.5]), np.array([1e-3, 4.0, -0.8]),
+                   np.array([0.0, -2.0, 0.1]), np.array([2.5, 0.7, -0.2])]
+
+
+def check_optimizer(student_step, reference_step, state, hyperparameters, points, hint="", forbidden=(),
+                    x0=None, rng=None, steps=8):
+    """``check_steps`` for an optimizer's pure rule ``step(x, dx, state, **hyperparameters)``.
+
+    Without ``rng`` (the visible check): from ``x0`` (default ``OPTIMIZER_X0``) and the given
+    (non-zero) ``state``, five steps with ``OPTIMIZER_GRADS``; ``hyperparameters`` is a dict or
+    one dict per step. With ``rng`` (a hidden check): ``steps`` steps from a random x0 of the
+    state's size, random gradients of random scale, and a learning rate drawn anew for every step
+    (a schedule) added to ``hyperparameters``, which then holds the other, fixed hyperparameters.
+    """
+    __tracebackhide__ = True
+    grads = OPTIMIZER_GRADS
+    if rng is not None:
+        size = next(np.size(value) for value in state.values() if isinstance(value, np.ndarray))
+        x0 = rng.standard_normal(size) if x0 is None else x0
+        grads = [rng.standard_normal(size) * rng.uniform(0.1, 3) for _ in range(steps)]
+        hyperparameters = [{"learning_rate": learning_rate, **hyperparameters}
+                           for learning_rate in rng.uniform(0.01, 0.5, steps)]
+    return check_steps(student_step, reference_step, OPTIMIZER_X0 if x0 is None else x0, state, grads,
+                       hyperparameters, points, hint=hint, forbidden=forbidden)
 
 
 def check_true(condition, message, points, hint=""):

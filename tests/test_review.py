@@ -337,3 +337,27 @@ def test_a_score_for_an_answer_that_is_not_pending_is_refused(template_path, tmp
 def test_review_without_grading_first_says_so(template_path, tmp_path):
     done = cli("review", str(template_path), str(tmp_path / "nothing"))
     assert done.returncode == 2 and "grade first" in done.stderr
+
+
+def test_odd_student_ids_and_answers_survive_the_round_trip_in_process(template_path, tmp_path):
+    """Ids with commas, quotes, markup and non-ASCII letters, answers with CSV and HTML syntax: the
+    page escapes them, the CSV quotes them, and the filled-in CSV maps back to the same students."""
+    template = asg.load_assignment(template_path)
+    students = ['o"brien, jr', "<b>zoë</b>", "plain"]
+    grades = tmp_path / "grades"
+    for number, student in enumerate(students):
+        rows = [{"exercise": "saddle", "points": None, "max_points": 2, "status": "pending",
+                 "message": "", "answer": f'answer {number}: "quoted", <i>x</i>\nsecond line'}]
+        report.write_record(grades / "records" / f"s{number}.json", {"student": student, "rows": rows})
+    review.review(template, grades, grades / "review")
+    page = (grades / "review" / "saddle.html").read_text()
+    assert "&lt;b&gt;zoë&lt;/b&gt;" in page and "<b>zoë</b>" not in page and "&lt;i&gt;x&lt;/i&gt;" in page
+    fill(grades / "review" / "saddle.csv", {student: (str(n / 2), f"note for {student}")
+                                            for n, student in enumerate(students)})
+    scores = review.read_manual([grades / "review" / "saddle.csv"], template, set(students))
+    expected = {(student, "saddle"): n / 2 for n, student in enumerate(students)}
+    assert {key: score.points for key, score in scores.items()} == expected
+    results = report.Results(template, review.load_records(grades), grades)
+    merged = review.apply_manual(results, scores).records
+    assert [merged[s].rows[0].points for s in students] == [0.0, 0.5, 1.0]
+    assert merged['o"brien, jr'].rows[0].message == '[0/2 points] scored by hand\nnote for o"brien, jr'

@@ -21,7 +21,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 pytestmark = pytest.mark.browser
 
 FIXTURE = "fixtures/explorer_fixture.ipynb"
-# Explorer.widget() is VBox[HBox(sliders), HTML readout, Image].
+# Explorer.widget() is VBox[HBox(sliders), HTML readout, HTML alt text (off-screen), Image].
 EXPLORER = ".widget-vbox:has(> .widget-hbox .widget-slider):has(> .widget-html):has(> img.widget-image)"
 
 
@@ -78,7 +78,7 @@ def cell_errors(page, cells=()):
 
 
 def snapshot(explorer):
-    return {"readout": explorer.locator(":scope > .widget-html").inner_text().strip(),
+    return {"readout": explorer.locator(":scope > .widget-html").first.inner_text().strip(),
             "src": explorer.locator(":scope > img.widget-image").get_attribute("src")}
 
 

@@ -446,3 +446,41 @@ def test_attacks_are_defeated(tmp_path, record_property):
         assert "leftovers of student code: none" in done.stdout, done.stdout[-2000:]
         assert kernels.unclaimed_leftovers() == []
         assert all(not kit.record(out, s).get("leftovers") for s in students)
+
+
+SCAN_CASES = {  # source -> whether it uses what ["course_lib.optim"] forbids (or a dynamic route)
+    "import importlib as il\nil.import_module('x')": True,
+    "from importlib import import_module as load\nload('x')": True,
+    "import builtins as b\nb.len([])": True,
+    "import __builtin__": True,
+    "import sys as s\ns.modules": True,
+    "import os\nos.sys.modules": True,
+    "import numpy as np\nnp.lib.npyio.pickle": True,
+    "%time x = 1": True,
+    "    !ls": True,
+    "ip = get_ipython()": True,
+    "(lambda: 0).__globals__": True,
+    "g = (i for i in [0])\ng.gi_frame.f_back": True,
+    "import course_lib\nf(course_lib)": True,
+    "import course_lib as c\nm = c\nm.optim.SGD": True,
+    "from course_lib import *": True,
+    "x = 'course_' + 'lib.optim'": True,
+    "return x -": True,  # cannot be parsed: never clean
+    "import os\nos.execv('/bin/sh', [])": True,
+    # Correct answers written in many ways: clean.
+    "import numpy as np\nreturn np.sqrt(np.sum(np.asarray(dx) ** 2))": False,
+    "code = 3\ntypes = [code]\nreturn types": False,
+    "import course_lib.problems\nreturn course_lib.problems.__name__ if False else 1": True,  # dunder
+    "import course_lib.problems\nreturn course_lib.problems.Rosenbrock": False,
+    kit.SOLUTIONS["momentum"]: False,
+    "for t in range(1, 5):\n    x = x - 0.1 * t\nreturn x": False,
+    "import math\nreturn math.sqrt(sum(v * v for v in dx))": False,
+}
+
+
+def test_the_static_scan_judges_what_names_refer_to():
+    from course_lib.grading.forbidden import find_forbidden
+
+    wrong = {src: uses for src in SCAN_CASES
+             if bool(uses := find_forbidden(src, ["course_lib.optim"])) != SCAN_CASES[src]}
+    assert not wrong, wrong

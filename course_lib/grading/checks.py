@@ -9,7 +9,6 @@ its arguments unchanged. It never shows the check's source.
     check_function(student_fn, reference, cases, points, rtol=1e-10, atol=1e-12, hint="", forbidden=())
     check_steps(student_step, reference_step, x0, state, grads, hyperparameters, points, ...)
     check_optimizer(student_step, reference_step, state, hyperparameters, points, ..., rng=None)
-    check_true(condition, message, points, hint="")
 
 In a notebook (nbval, JupyterLab) a passing check prints ``[p/p points] ...`` and a failing one
 raises ``CheckFailed`` (an ``AssertionError``) showing only its message: what was called, what was
@@ -488,14 +487,6 @@ def check_optimizer(student_step, reference_step, state, hyperparameters, points
                            for learning_rate in rng.uniform(0.01, 0.5, steps)]
     return check_steps(student_step, reference_step, OPTIMIZER_X0 if x0 is None else x0, state, grads,
                        hyperparameters, points, hint=hint, forbidden=forbidden)
-
-
-def check_true(condition, message, points, hint=""):
-    """Assert a property of the student's results that has no single expected value."""
-    __tracebackhide__ = True
-    if not condition:
-        return _conclude(CheckResult(message, points, "failed", "the property does not hold", hint))
-    return _conclude(CheckResult(message, points, "passed"))
 
 
 # -- building cases ---------------------------------------------------------------------------------

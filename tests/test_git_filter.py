@@ -20,7 +20,7 @@ import nbformat
 import pytest
 from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager
 from nbclient import NotebookClient
-from test_lecture_notebooks import test_stored_without_outputs_and_with_unique_ids as stored_test
+from notebook_kit import assert_stored_clean as stored_test
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = "notebooks/00_index.ipynb"  # the quickest lecture notebook to run

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import time
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from notebook_kit import assert_stored_clean
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
@@ -70,16 +70,6 @@ _probe()
 
 def _read(path):
     return nbformat.read(path, as_version=nbformat.NO_CONVERT)
-
-
-def _committed(path):
-    """The notebook as git stores it: the index (what is or will be committed), not the working copy
-    (where JupyterLab saves a run's outputs; the nbstripout filter of .gitattributes strips them on
-    the way in). Outside a git checkout, or for a file not yet added, the file itself."""
-    stored = subprocess.run(["git", "show", f":./{path.name}"], cwd=path.parent, capture_output=True)
-    if stored.returncode != 0:
-        return _read(path)
-    return nbformat.reads(stored.stdout.decode("utf-8"), as_version=nbformat.NO_CONVERT)
 
 
 def _ids(paths):
@@ -179,16 +169,7 @@ def test_notebooks_exist():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
 def test_stored_without_outputs_and_with_unique_ids(path):
-    nb = _committed(path)
-    nbformat.validate(nb)
-    assert (nb.nbformat, nb.nbformat_minor) >= (4, 5), "cell ids need nbformat 4.5"
-    ids = [cell.get("id") for cell in nb.cells]
-    assert all(ids), "every cell needs an id"
-    assert len(ids) == len(set(ids)), f"duplicate cell ids: {sorted(i for i in ids if ids.count(i) > 1)}"
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            assert cell.outputs == [], f"cell {cell.id} was committed with outputs"
-            assert cell.execution_count is None, f"cell {cell.id} has an execution count"
+    assert_stored_clean(path)
 
 
 def _links(nb):

@@ -12,7 +12,7 @@ filled in and adds new students; its last column, ``answer``, is a fingerprint o
 that was on the page). Grading again with ``--manual GRADES/review/<exercise>.csv``
 (repeatable) merges the scores and comments into every output: gradebook, scores, feedback,
 Gradescope, Canvas. An answer without a score stays ``pending``. A bad CSV is refused with the file
-and row named: unknown student or exercise, points not a number, negative or over the maximum, a
+and line named: unknown student or exercise, points not a number, negative or over the maximum, a
 row given twice, a comment without points, a score for an answer that changed since the review
 (a resubmission: review it again).
 """

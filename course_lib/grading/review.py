@@ -28,8 +28,16 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from course_lib.grading import assignment as asg
 from course_lib.grading import report
+from course_lib.grading.assignment import AuthoringError, load_assignment
+from course_lib.grading.markers import (
+    BEGIN_RUBRIC,
+    BEGIN_SOLUTION,
+    END_RUBRIC,
+    END_SOLUTION,
+    find_regions,
+    remove_regions,
+)
 from course_lib.grading.report import Status
 
 COLUMNS = ("student", "exercise", "points", "comment", "answer")  # the last two may be absent
@@ -169,8 +177,8 @@ pre { white-space: pre-wrap; overflow-wrap: anywhere; font: inherit; margin: 0; 
 def _question(template, exercise) -> str:
     """The written cell's text outside the answer and rubric regions: the question."""
     source = template.cell(exercise.written_cell).source
-    source = asg.remove_regions(source, asg.BEGIN_RUBRIC, asg.END_RUBRIC)
-    return asg.remove_regions(source, asg.BEGIN_SOLUTION, asg.END_SOLUTION).strip()
+    source = remove_regions(source, BEGIN_RUBRIC, END_RUBRIC)
+    return remove_regions(source, BEGIN_SOLUTION, END_SOLUTION).strip()
 
 
 def page(template, exercise, answers, unanswered, csv_name) -> str:
@@ -179,7 +187,7 @@ def page(template, exercise, answers, unanswered, csv_name) -> str:
     def pre(text):
         return f"<pre>{html.escape(text)}</pre>"
 
-    model = asg.find_regions(template.cell(exercise.written_cell).source)[0].text.strip()
+    model = find_regions(template.cell(exercise.written_cell).source)[0].text.strip()
     title = f"{template.name}: {exercise.id} ({exercise.points:g} points, {len(answers)} answers)"
     cards = [f'<article class="answer" id="{html.escape(f"student-{student}", quote=True)}">'
              f"<h3>{html.escape(student)}</h3>{pre(text)}"
@@ -262,8 +270,8 @@ def review(template, grades: Path, out: Path) -> list[str]:
 def run(args) -> int:
     grades = Path(args.grades)
     try:
-        template = asg.load_assignment(args.template)
-    except asg.AuthoringError as exc:
+        template = load_assignment(args.template)
+    except AuthoringError as exc:
         print(f"error: template: {exc}", file=sys.stderr)
         return 2
     if not (grades / "records").is_dir():

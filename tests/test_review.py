@@ -361,3 +361,16 @@ def test_odd_student_ids_and_answers_survive_the_round_trip_in_process(template_
     merged = review.apply_manual(results, scores).records
     assert [merged[s].rows[0].points for s in students] == [0.0, 0.5, 1.0]
     assert merged['o"brien, jr'].rows[0].message == '[0/2 points] scored by hand\nnote for o"brien, jr'
+
+
+@pytest.mark.parametrize("cell_type", ["code", "raw"])
+def test_a_written_cell_turned_into_another_type_still_counts(template_path, cell_type):
+    """Pressing Y (or R) in JupyterLab turns the markdown cell into a code (raw) cell: the text is kept."""
+    from course_lib.grading.splice import splice
+
+    notebook = answered(template_path, written={"saddle": "Velocity accumulates the gradient."})
+    cell = next(c for c in notebook.cells if c.id == "saddle-written")
+    cell.cell_type = cell_type
+    result = splice(asg.load_assignment(template_path), notebook)
+    assert result.written["saddle"] == "Velocity accumulates the gradient."
+    assert result.verdicts["noise"][0] == "missing"  # left as released: nothing to score

@@ -89,9 +89,10 @@ def _code_before_marker(source: str) -> str:
 
 def _candidates(submission, template_cell, exercise_id, kind=ANSWER):
     """Submission cells that hold this answer: by id and metadata, else by markers and the text in
-    front of them (the def line; a written cell's question)."""
-    cells = [c for c in submission.cells
-             if c.get("cell_type") == template_cell.cell_type and isinstance(c.get("source"), str)]
+    front of them (the def line; a written cell's question). A written answer is taken from a cell
+    of any type (a student may have turned the markdown cell into a code or raw cell by mistake)."""
+    cells = [c for c in submission.cells if isinstance(c.get("source"), str)
+             and (kind == WRITTEN or c.get("cell_type") == template_cell.cell_type)]
     meta = {"kind": kind, "exercise": exercise_id}
     by_id = [c for c in cells if c.get("id") == template_cell.id
              and {k: (grading_metadata(c) or {}).get(k) for k in meta} == meta]

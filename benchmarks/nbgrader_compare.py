@@ -52,7 +52,7 @@ def nbgrader_python():
 
 def to_nbgrader(notebook):
     """The notebook with nbgrader's metadata on its graded cells (grade ids = cell ids)."""
-    from course_lib.grading.assignment import ANSWER, grading_metadata
+    from course_lib.grading.assignment import ANSWER, CHECK, grading_metadata
 
     notebook = copy.deepcopy(notebook)
     for cell in notebook.cells:
@@ -60,8 +60,9 @@ def to_nbgrader(notebook):
         if meta is None:  # nbgrader refuses its markers outside solution cells, even quoted in text
             cell.source = cell.source.replace("### BEGIN", "### Begin").replace("### END", "### End")
             continue
-        answer = meta["kind"] == ANSWER
-        cell.metadata["nbgrader"] = {"grade": not answer, "solution": answer, "locked": not answer,
+        kind = meta["kind"]  # answer (code), check, or written (nbgrader: a manually graded answer)
+        answer, check = kind == ANSWER, kind == CHECK
+        cell.metadata["nbgrader"] = {"grade": not answer, "solution": not check, "locked": check,
                                      "grade_id": cell.id, "schema_version": 3,
                                      **({} if answer else {"points": meta["points"]})}
     return notebook
@@ -138,12 +139,16 @@ def grade_with_ours(template_path, submissions, folder, workers):
     return seconds, {line.split(",")[0]: float(line.split(",")[-1]) for line in lines}
 
 
-def run(quick=False, template=None):
+def run(quick=False, template=None, notebook_seconds=None):
+    """Grade the class of section 5's template (the fastest solution notebook by section 3's times)."""
     python = nbgrader_python()
     if python is None:
         return section(TITLE, "Not available: nbgrader is not installed (`pip install -e '.[bench]'`, or "
                        "NBGRADER_PYTHON=<a Python with nbgrader and course_lib>).")
-    template = Path(template or sorted((ROOT / "solutions").glob("*.ipynb"))[0])
+    solutions = sorted((ROOT / "solutions").glob("*.ipynb"))
+    if notebook_seconds:
+        solutions.sort(key=lambda p: notebook_seconds.get(f"solutions/{p.name}", float("inf")))
+    template = Path(template or solutions[0])
     count, rounds = (2, 1) if quick else (40, 4)
     submissions = class_of(template, count)
     students = list(submissions)

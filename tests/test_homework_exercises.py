@@ -70,6 +70,12 @@ def test_the_run_ends_with_points_per_exercise_and_counts_only_checks(run):
             assert re.search(line, section, re.MULTILINE), exercise.id
             checks += len(exercise.check_cells)
             hidden += more
+        for exercise in (e for e in assignment.exercises.values() if e.written):
+            line = rf"^{exercise.id} +- +{exercise.points:g} more \(written, read by a person\)$"
+            assert re.search(line, section, re.MULTILINE), exercise.id
+        # The total a student is told is the homework's whole total, written answers included.
+        total = re.search(r"^total .*\(graded out of ([\d.]+)\)$", section, re.MULTILINE)
+        assert float(total.group(1)) == assignment.points, (name, total.group(0), assignment.points)
     headers = re.findall(r"^_{3,} (.*?) _{3,}$", output, re.MULTILINE)  # failures named by exercise
     assert len(headers) == checks, headers
     assert all(re.fullmatch(r"\d\d_\w+\.ipynb \w+: check", header) for header in headers), headers

@@ -9,7 +9,8 @@ For notebooks that hold graded cells (``metadata.grading``) it
 * does not count instructor cells (imports, setup) and the cells that define the answers as passed
   checks (they run, and a failure in them is still reported);
 * ends the run with a points table per notebook: for each exercise, the points its visible checks
-  gave here and the points of the hidden checks that run only when the homework is graded.
+  gave here, the points of the hidden checks that run only when the homework is graded, and the
+  points of written answers, which a person scores.
 
 The exercise and solution folders load it from their ``conftest.py``.
 """
@@ -30,6 +31,7 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 SKIPPED_FRAMES = re.compile(r"\n *\[\.\.\. skipping hidden \d+ frames?\]\n")  # IPython's note on them
 _cells = {}  # nodeid -> CellInfo of graded notebooks
 _order = []  # notebooks in the order they ran
+_written = {}  # notebook -> {exercise: points} of its written answers (read by a person, not run)
 
 
 class CellInfo:
@@ -60,6 +62,8 @@ def pytest_collection_modifyitems(session, config, items):
         if not any(grading_metadata(c) for c in cells):
             continue
         info = CellInfo(Path(str(notebook.fspath)).name, item.cell)
+        metas = [m for m in map(grading_metadata, notebook.nb["cells"]) if m and m.get("kind") == "written"]
+        _written.setdefault(info.notebook, {m["exercise"]: float(m.get("points", 0)) for m in metas})
         _cells[item.nodeid] = info
         if info.notebook not in _order:
             _order.append(info.notebook)
@@ -118,9 +122,10 @@ def pytest_terminal_summary(terminalreporter):
     write = terminalreporter.write_line
     for notebook in _order:
         mine = {exercise: row for (nb, exercise), row in rows.items() if nb == notebook}
-        if not mine:
+        written = _written.get(notebook, {})
+        if not mine and not written:
             continue
-        width = max(len("exercise"), *map(len, mine))
+        width = max(len("exercise"), *map(len, mine), *map(len, written))
         terminalreporter.section(f"points: {notebook}", sep="-")
         write(f"{'exercise':<{width}}  checks here  hidden checks (when graded)")
         total = [0.0, 0.0, 0.0]
@@ -128,5 +133,8 @@ def pytest_terminal_summary(terminalreporter):
             here = f"{earned:g} / {visible:g}" if ran else f"? / {visible:g}"
             write(f"{exercise:<{width}}  {here:<11}  {hidden:g} more")
             total = [total[0] + earned, total[1] + visible, total[2] + hidden]
+        for exercise, points in written.items():
+            write(f"{exercise:<{width}}  {'-':<11}  {points:g} more (written, read by a person)")
+            total[2] += points
         write(f"{'total':<{width}}  {f'{total[0]:g} / {total[1]:g}':<11}  {total[2]:g} more "
               f"(graded out of {total[1] + total[2]:g})")

@@ -239,6 +239,7 @@ def test_runs_top_to_bottom_in_a_fresh_kernel(path, monkeypatch, record_property
 SLIDE_TYPES = {"slide", "subslide", "fragment", "-", "skip", "notes"}
 SLIDE_LINES = 18  # visible source lines that fit on one slide at the deck's font size
 FIGURE_LINES = 10  # a figure fills about this much of a slide
+EXPLORER_LINES = 14  # an explorer: its sliders, readout and figure
 HEADING = re.compile(r"#{1,3} ")
 TITLED = re.compile(r"^#{1,3} |\A\*\*[^*\n]+\*\*", re.M)  # a heading, or a paragraph's bold lead-in
 
@@ -279,7 +280,8 @@ def slide_lines(cells, figures):
     total = 0
     for cell in cells:
         if cell.id in figures:
-            total += FIGURE_LINES
+            shows = [line for line in cell.source.splitlines() if line.strip() and not line.startswith("#")]
+            total += EXPLORER_LINES if SHOWS_EXPLORER.fullmatch(shows[-1]) else FIGURE_LINES
         elif cell.cell_type == "code":
             total += len(_code_lines(cell.source)) + 2
         else:

@@ -29,6 +29,7 @@ NPM_PACKAGES = {"reveal.js": "5.2.1", "mathjax": "2.7.9", "requirejs": "2.3.8", 
                 "@jupyter-widgets/html-manager": "1.0.15"}
 TEMPLATE = Path(__file__).resolve().parent / "slides_offline.html.j2"
 VENDOR = "vendor"  # relative to the decks: URLs in every deck start with it
+FIGURE_ONLY = "slides-figure-only"  # tag given at build time to figure cells: no code above the figure
 
 
 def vendor(modules, out):
@@ -50,8 +51,10 @@ def vendor(modules, out):
 
 def exporter():
     from nbconvert import SlidesExporter
+    from traitlets.config import Config
 
     return SlidesExporter(
+        config=Config({"TagRemovePreprocessor": {"remove_input_tags": [FIGURE_ONLY]}}),
         template_file=str(TEMPLATE),
         reveal_url_prefix=f"{VENDOR}/reveal.js",
         reveal_theme="white",  # its fonts ship with reveal.js (nbconvert's default, simple, loads Google's)
@@ -72,10 +75,19 @@ def with_default_slides(notebook):
     return notebook
 
 
+def figures_without_code(notebook):
+    """A figure cell (a code cell with alt text, metadata "alt") shows its figure without the plotting
+    code, which would fill the slide; the notebook itself keeps showing both."""
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and "alt" in cell.metadata:
+            cell.metadata["tags"] = [*cell.metadata.get("tags", []), FIGURE_ONLY]
+    return notebook
+
+
 def convert(executed, out):
     import nbformat
 
-    notebook = with_default_slides(nbformat.read(executed, as_version=4))
+    notebook = figures_without_code(with_default_slides(nbformat.read(executed, as_version=4)))
     body, _ = exporter().from_notebook_node(notebook)
     deck = out / f"{executed.stem}.slides.html"
     deck.write_text(body, encoding="utf-8")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import copy
 import json
 import warnings
 from dataclasses import dataclass, field
@@ -84,7 +85,17 @@ class Assignment:
         return sum(exercise.points for exercise in self.exercises.values())
 
     def cell(self, cell_id):
+        """The template's cell with this id."""
         return next(cell for cell in self.notebook.cells if cell.get("id") == cell_id)
+
+    def blank_notebook(self) -> nbformat.NotebookNode:
+        """A copy of the template without outputs or execution counts: what release and splice
+        start from."""
+        notebook = copy.deepcopy(self.notebook)
+        for cell in notebook.cells:
+            if cell.cell_type == "code":
+                cell.outputs, cell.execution_count = [], None
+        return notebook
 
 
 def grading_metadata(cell) -> dict | None:

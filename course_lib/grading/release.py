@@ -10,7 +10,6 @@ a re-run is byte-identical and ``--check`` can tell a stale exercise from a fres
 
 from __future__ import annotations
 
-import copy
 import sys
 from pathlib import Path
 
@@ -32,10 +31,8 @@ from course_lib.grading.markers import (
 
 def release_notebook(assignment) -> nbformat.NotebookNode:
     """The student's version of a validated template."""
-    notebook = copy.deepcopy(assignment.notebook)
+    notebook = assignment.blank_notebook()
     for cell in notebook.cells:
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
         meta = grading_metadata(cell)
         if meta is None:
             continue

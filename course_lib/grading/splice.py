@@ -9,7 +9,6 @@ so a student who copied the cell into a fresh notebook is still graded.
 from __future__ import annotations
 
 import ast
-import copy
 import json
 import warnings
 from dataclasses import dataclass, field
@@ -167,10 +166,7 @@ def _written(result, submission, exercise, template_cell) -> bool:
 
 def splice(template: Assignment, submission) -> Splice:
     """The template with the submission's answer regions in place of the solutions."""
-    notebook = copy.deepcopy(template.notebook)
-    for cell in notebook.cells:
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
+    notebook = template.blank_notebook()
     result = Splice(notebook)
     aliases = _imported_names(notebook)
     found_any, scans = False, []

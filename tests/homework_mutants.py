@@ -175,6 +175,60 @@ MUTANTS = {
                 "return second_order.saddle_free_newton(lambda z: 0.0, x, grad=lambda z: grad, "
                 "hessian=lambda z: hessian, gtol=0.0, maxiter=1).x",
         },
+        "escape_time": {
+            "forgets the 2 of -y^2's gradient: log(1 + alpha)":
+                "return float(np.log(1 / abs(y0)) / np.log(1 + learning_rate))",
+            "small-step limit log(1/|y0|) / (2 alpha)":
+                "return float(np.log(1 / abs(y0)) / (2 * learning_rate))",
+            "the x-direction's factor |1 - 10 alpha|":
+                "return float(np.log(1 / abs(y0)) / -np.log(abs(1 - 10 * learning_rate)))",
+            "no absolute value of y0":
+                "return float(np.log(1 / y0) / np.log1p(2 * learning_rate))",
+            "uses course_lib.theory (forbidden)":
+                "from course_lib import theory\n"
+                "theory.condition_number(np.diag([10.0, -2.0]))\n"
+                "return float(np.log(1 / abs(y0)) / np.log1p(2 * learning_rate))",
+        },
+        "saddle_free_escape_steps": {
+            "plain Newton's step (drawn to the saddle)":
+                'hessian = np.diag([1.0, -curvature])\n'
+                'point = np.array([1.0, y0])\n'
+                'for steps in range(1, 101):\n'
+                '    point = point - np.linalg.solve(hessian, hessian @ point)\n'
+                '    if abs(point[1]) >= 1.0:\n'
+                '        return steps\n'
+                'return 100',
+            "gradient (x, c y): the sign of -1/2 c y^2 lost":
+                'hessian = np.diag([1.0, -curvature])\n'
+                'point = np.array([1.0, y0])\n'
+                'for steps in range(1, 101):\n'
+                '    point = saddle_free_newton_step(point, np.abs(hessian) @ point, hessian)\n'
+                '    if abs(point[1]) >= 1.0:\n'
+                '        return steps\n'
+                'return 100',
+            "counts the steps before the crossing (one too few)":
+                'hessian = np.diag([1.0, -curvature])\n'
+                'point = np.array([1.0, y0])\n'
+                'for steps in range(1, 101):\n'
+                '    point = saddle_free_newton_step(point, hessian @ point, hessian)\n'
+                '    if abs(point[1]) >= 1.0:\n'
+                '        return steps - 1\n'
+                'return 100',
+            "gradient descent with learning rate 0.1 instead":
+                'hessian = np.diag([1.0, -curvature])\n'
+                'point = np.array([1.0, y0])\n'
+                'for steps in range(1, 101):\n'
+                '    point = point - 0.1 * (hessian @ point)\n'
+                '    if abs(point[1]) >= 1.0:\n'
+                '        return steps\n'
+                'return 100',
+            "uses course_lib.second_order (forbidden)":
+                "from course_lib import second_order\n"
+                "h = np.diag([1.0, -curvature])\n"
+                "second_order.saddle_free_newton(lambda z: 0.0, np.array([1.0, y0]), "
+                "grad=lambda z: h @ z, hessian=lambda z: h, gtol=0.0, maxiter=1)\n"
+                "return int(np.ceil(np.log2(1 / abs(y0))))",
+        },
     },
     "03_minibatch_noise": {
         "minibatch_gradient": {
@@ -684,6 +738,25 @@ CONTROLS = {
             'np.linalg.eig with the inverse of V':
                 'e, V = np.linalg.eig(hessian)\n'
                 'return x - (V @ np.diag(1 / np.abs(e)) @ np.linalg.inv(V) @ grad).real',
+        },
+        'escape_time': {
+            'log base (1 + 2 alpha) with math.log':
+                'import math\n'
+                'return math.log(1 / abs(y0), 1 + 2 * learning_rate)',
+            'negative logarithms':
+                'return -np.log(np.abs(y0)) / np.log(1.0 + 2.0 * learning_rate)',
+        },
+        'saddle_free_escape_steps': {
+            'while loop, point as a list':
+                'H = np.array([[1.0, 0.0], [0.0, -curvature]])\n'
+                'x, y = 1.0, y0\n'
+                'steps = 0\n'
+                'while abs(y) < 1 and steps < 100:\n'
+                '    x, y = saddle_free_newton_step(np.array([x, y]), np.array([x, -curvature * y]), H)\n'
+                '    steps += 1\n'
+                'return steps',
+            'the theory (y doubles per step)':
+                'return int(np.ceil(-np.log2(abs(y0))))',
         },
     },
     '03_minibatch_noise': {

@@ -117,6 +117,18 @@ def saddle_free_newton_step(x, grad, hessian):
     return second_order.saddle_free_newton(**_constant_model(x, grad, hessian)).x
 
 
+def escape_time(learning_rate, y0):
+    """Gradient descent on 5x^2 - y^2 multiplies y by (1 + 2 learning_rate) per step, so |y| grows
+    from |y0| to 1 after log(1/|y0|) / log(1 + 2 learning_rate) steps."""
+    return float(np.log(1.0 / abs(y0)) / np.log1p(2.0 * learning_rate))
+
+
+def saddle_free_escape_steps(curvature, y0):
+    """Saddle-free Newton on 1/2 x^2 - 1/2 curvature y^2 steps y - (-curvature y) / curvature = 2y:
+    |y| doubles per step whatever the curvature, and first reaches 1 after ceil(log2(1/|y0|)) steps."""
+    return int(np.ceil(np.log2(1.0 / abs(y0))))
+
+
 def minibatch_gradient(A, b, x, indices):
     """(1/B) sum_{i in indices} grad L_i(x) for least squares L_i = 1/2 (a_i . x - b_i)^2."""
     problem = LeastSquares(num_examples=len(A), dim=np.shape(A)[1])

@@ -14,6 +14,7 @@ import asyncio
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -43,7 +44,7 @@ def clone(tmp_path):
     git(clone, "add", ".gitattributes", "Makefile")
     if git(clone, "status", "--porcelain"):
         git(clone, "commit", "--quiet", "-m", "set-up files under test")
-    (clone / ".venv").symlink_to(REPO / ".venv")  # the set-up's interpreter, with nbstripout
+    (clone / ".venv").symlink_to(sys.prefix)  # the set-up's environment running this test (nbstripout)
     with open(clone / ".git" / "info" / "exclude", "a") as exclude:
         exclude.write(".venv\n")  # .gitignore's ".venv/" matches the real folder, not a link
     return clone

@@ -261,6 +261,74 @@ MUTANTS = {
                 "n = len(per_example_grads)\ns = np.sum(np.var(per_example_grads, axis=0))\n"
                 "return s * batch_size * (n - batch_size) / (n - 1)",
         },
+        "sgd_noise_floor": {
+            "small-step limit alpha s^2 / (2 lambda)":
+                "return learning_rate * variance / (2 * curvature)",
+            "(1 - alpha lambda) not squared":
+                "return learning_rate * variance / curvature",
+            "noise without its alpha^2":
+                "return variance / (learning_rate * curvature * (2 - learning_rate * curvature))",
+            "the loss floor 1/2 lambda E[x^2] instead of E[x^2]":
+                "return learning_rate * variance / (2 * (2 - learning_rate * curvature))",
+            "uses course_lib.theory (forbidden)":
+                "from course_lib import theory\n"
+                "theory.gd_optimal(curvature, curvature)\n"
+                "return learning_rate * variance / (curvature * (2 - learning_rate * curvature))",
+        },
+        "noise_floor_slope": {
+            "learning rate scaled with the batch (linear scaling rule)":
+                'x_star = np.linalg.lstsq(A, b, rcond=None)[0]\n'
+                'rng = np.random.default_rng(seed)\n'
+                'floors = []\n'
+                'for batch_size in batch_sizes:\n'
+                '    x, distances = x_star.copy(), []\n'
+                '    for _ in range(num_steps):\n'
+                '        batch = rng.integers(0, len(A), batch_size)\n'
+                '        x = x - learning_rate * batch_size * minibatch_gradient(A, b, x, batch)\n'
+                '        distances.append(np.sum((x - x_star) ** 2))\n'
+                '    floors.append(np.mean(distances[num_steps // 2:]))\n'
+                'return float(np.polyfit(np.log(batch_sizes), np.log(floors), 1)[0])',
+            "the loss instead of |x - x*|^2 (f(x*) > 0 flattens the line)":
+                'x_star = np.linalg.lstsq(A, b, rcond=None)[0]\n'
+                'rng = np.random.default_rng(seed)\n'
+                'floors = []\n'
+                'for batch_size in batch_sizes:\n'
+                '    x, distances = x_star.copy(), []\n'
+                '    for _ in range(num_steps):\n'
+                '        batch = rng.integers(0, len(A), batch_size)\n'
+                '        x = x - learning_rate * minibatch_gradient(A, b, x, batch)\n'
+                '        distances.append(0.5 * np.mean((A @ x - b) ** 2))\n'
+                '    floors.append(np.mean(distances[num_steps // 2:]))\n'
+                'return float(np.polyfit(np.log(batch_sizes), np.log(floors), 1)[0])',
+            "from x = 0, averaging every step (the transient dominates)":
+                'x_star = np.linalg.lstsq(A, b, rcond=None)[0]\n'
+                'rng = np.random.default_rng(seed)\n'
+                'floors = []\n'
+                'for batch_size in batch_sizes:\n'
+                '    x, distances = np.zeros_like(x_star), []\n'
+                '    for _ in range(num_steps):\n'
+                '        batch = rng.integers(0, len(A), batch_size)\n'
+                '        x = x - learning_rate * minibatch_gradient(A, b, x, batch)\n'
+                '        distances.append(np.sum((x - x_star) ** 2))\n'
+                '    floors.append(np.mean(distances[:]))\n'
+                'return float(np.polyfit(np.log(batch_sizes), np.log(floors), 1)[0])',
+            "fits log floor against B, not log B":
+                'x_star = np.linalg.lstsq(A, b, rcond=None)[0]\n'
+                'rng = np.random.default_rng(seed)\n'
+                'floors = []\n'
+                'for batch_size in batch_sizes:\n'
+                '    x, distances = x_star.copy(), []\n'
+                '    for _ in range(num_steps):\n'
+                '        batch = rng.integers(0, len(A), batch_size)\n'
+                '        x = x - learning_rate * minibatch_gradient(A, b, x, batch)\n'
+                '        distances.append(np.sum((x - x_star) ** 2))\n'
+                '    floors.append(np.mean(distances[num_steps // 2:]))\n'
+                'return float(np.polyfit(np.array(batch_sizes, dtype=float), np.log(floors), 1)[0])',
+            "uses course_lib.problems (forbidden)":
+                "from course_lib.problems import LeastSquares\n"
+                "LeastSquares(num_examples=len(A), dim=A.shape[1])\n"
+                "return -1.0",
+        },
     },
     "04_momentum": {
         "momentum_step": {
@@ -776,6 +844,43 @@ CONTROLS = {
                 'N = len(per_example_grads)\n'
                 'sigma2 = np.trace(np.cov(per_example_grads.T, bias=True))\n'
                 'return sigma2 * (N - batch_size) / (batch_size * (N - 1))',
+        },
+        'sgd_noise_floor': {
+            'from the recursion v = (1 - a c)^2 v + a^2 s^2':
+                'factor = (1 - learning_rate * curvature) ** 2\n'
+                'return learning_rate**2 * variance / (1 - factor)',
+            'in terms of alpha lambda':
+                'h = learning_rate * curvature\n'
+                'return variance * h / (curvature**2 * (2 - h))',
+        },
+        'noise_floor_slope': {
+            'a generator per batch size, the excess loss as the floor':
+                'x_star = np.linalg.lstsq(A, b, rcond=None)[0]\n'
+                'log_floors = []\n'
+                'for batch_size in batch_sizes:\n'
+                '    rng = np.random.default_rng([seed, batch_size])\n'
+                '    x, excess = x_star, 0.0\n'
+                '    for k in range(num_steps):\n'
+                '        g = minibatch_gradient(A, b, x, rng.integers(len(A), size=batch_size))\n'
+                '        x = x - learning_rate * g\n'
+                '        if k >= num_steps // 2:\n'
+                '            excess += 0.5 * np.mean((A @ (x - x_star)) ** 2)\n'
+                '    log_floors.append(np.log(excess))\n'
+                'u, v = np.log(batch_sizes), np.array(log_floors)\n'
+                'return np.sum((u - u.mean()) * (v - v.mean())) / np.sum((u - u.mean()) ** 2)',
+            'every step stored in an array':
+                'x_star = np.linalg.solve(A.T @ A, A.T @ b)\n'
+                'rng = np.random.default_rng(seed)\n'
+                'floors = np.empty(len(batch_sizes))\n'
+                'for j, batch_size in enumerate(batch_sizes):\n'
+                '    path = np.empty((num_steps, len(x_star)))\n'
+                '    x = x_star.copy()\n'
+                '    for k in range(num_steps):\n'
+                '        indices = rng.integers(0, len(A), batch_size)\n'
+                '        x = x - learning_rate * minibatch_gradient(A, b, x, indices)\n'
+                '        path[k] = x\n'
+                '    floors[j] = np.mean(np.sum((path[num_steps // 2:] - x_star) ** 2, axis=1))\n'
+                'return np.polyfit(np.log2(batch_sizes), np.log2(floors), 1)[0]',
         },
     },
     '04_momentum': {

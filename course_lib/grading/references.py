@@ -144,6 +144,19 @@ def minibatch_variance(per_example_grads, batch_size):
     return float(np.mean([np.sum((grads[list(s)].mean(axis=0) - full) ** 2) for s in subsets]))
 
 
+def sgd_noise_floor(learning_rate, curvature, variance):
+    """SGD on 1/2 curvature x^2 with gradient noise of the given variance, x <- (1 - a c) x - a noise,
+    has E x^2 = (1 - a c)^2 E x^2 + a^2 variance at stationarity: a variance / (c (2 - a c))."""
+    return learning_rate * variance / (curvature * (2.0 - learning_rate * curvature))
+
+
+def noise_floor_slope(A, b, learning_rate, batch_sizes, num_steps, seed):
+    """The theory the exercise's measurement is held against: with batches drawn with replacement
+    the gradient noise has covariance Sigma / B, and for a small learning rate the floor E|x - x*|^2
+    is proportional to learning_rate / B (``sgd_noise_floor`` per eigen-direction): slope -1."""
+    return -1.0
+
+
 def backtracking_line_search(x, direction, step=1.0, c1=1e-4, shrink=0.5):
     """The Armijo step length along ``direction`` on the Rosenbrock function of dimension len(x)."""
     problem = Rosenbrock(dim=len(x))

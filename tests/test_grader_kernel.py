@@ -12,7 +12,7 @@ import pytest
 
 from course_lib.grading import checks
 from course_lib.grading import kernel as kernels
-from course_lib.grading.grader import Remote
+from course_lib.grading.grade import Remote
 from course_lib.grading.kernel import (
     KernelDied,
     KernelTimeout,
@@ -278,13 +278,13 @@ def test_the_runtime_watch_sees_forbidden_code_and_tampering(kernel):
 
 @pytest.mark.parametrize("mode", ["off", "uid"])
 def test_the_summary_names_every_protection_that_is_off(tmp_path, monkeypatch, mode):
-    from course_lib.grading import grader
+    from course_lib.grading import batch
 
     kernels.sandbox_mode.cache_clear()
     monkeypatch.setenv("COURSE_SANDBOX", mode)
     try:
         assert kernels.sandbox_mode() == mode and not kernels.sandbox_available()
-        lines = grader._isolation_report(tmp_path, {}, kernels.UID_BASE)
+        lines = batch._isolation_report(tmp_path, {}, kernels.UID_BASE)
     finally:
         kernels.sandbox_mode.cache_clear()
     off = {"off": set(kernels.PROTECTIONS), "uid": set(kernels.PROTECTIONS) - {"uid"}}[mode]

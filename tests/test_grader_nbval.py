@@ -90,7 +90,7 @@ def test_grader_agrees_with_nbval(template, tmp_path):
 def test_every_solution_gets_full_marks():
     """Each real template, submitted as its own solution, earns every point: no check of any
     template relies on something the proxies cannot do."""
-    from course_lib.grading.grader import grade_submission
+    from course_lib.grading.grade import grade_submission
 
     for template in sorted((ROOT / "solutions").glob("*.ipynb")):
         rows = [row for row in grade_submission(template, template, timeout=60)["rows"]

@@ -16,7 +16,7 @@ import grader_kit as kit
 import pytest
 
 from course_lib.grading import assignment as asg
-from course_lib.grading import grader, report
+from course_lib.grading import batch, report
 
 EXERCISES = list(kit.SOLUTIONS)  # gd (1 point), momentum (3), norm (1)
 
@@ -162,9 +162,9 @@ class FakeBar:
 
 def test_progress_bar_names_the_submission_it_waits_on():
     bar, now = FakeBar(), time.monotonic()
-    grader._name_the_wait(bar, {"quick": (None, now - 1, None)})
+    batch._name_the_wait(bar, {"quick": (None, now - 1, None)})
     assert not bar.postfix
-    grader._name_the_wait(bar, {"quick": (None, now - 1, None), "slowpoke": (None, now - 42, None)})
+    batch._name_the_wait(bar, {"quick": (None, now - 1, None), "slowpoke": (None, now - 42, None)})
     assert bar.postfix.startswith("waiting on slowpoke (4")
 
 
@@ -190,7 +190,7 @@ def test_the_released_exercise_as_template_is_named_as_such(tmp_path):
     (tmp_path / "subs").mkdir()
     done = cli("grade", str(released), str(tmp_path / "subs"), "--out", str(tmp_path / "out"))
     assert done.returncode == 2 and "is the released exercise" in done.stderr and "solution" in done.stderr
-    assert not grader._is_released_exercise(template)
+    assert not batch._is_released_exercise(template)
 
 
 @pytest.mark.parametrize("bad, phrase", [(("--only", "nobody"), "no submission for nobody"),

@@ -87,7 +87,7 @@ def test_bundle_holds_what_gradescope_needs_and_is_reproducible(bundle, tmp_path
         setup = archive.read("setup.sh").decode()
         pins = archive.read("requirements.txt").decode().split()
     assert {"setup.sh", "run_autograder", "requirements.txt", f"template/{template.name}",
-            "course_lib/grading/grader.py", "course_lib/grading/gradescope.py"} <= names
+            "course_lib/grading/grade.py", "course_lib/grading/gradescope.py"} <= names
     assert modes["setup.sh"] == modes["run_autograder"] == 0o755
     assert not any("__pycache__" in n or n.startswith("solutions/") for n in names)
     # only Ubuntu's packages and PyPI: every course package pinned, no URL, no other index
@@ -219,7 +219,7 @@ def test_the_bundle_runs_this_checkouts_grader(bundle, tmp_path):
     root = tmp_path / "autograder"
     with zipfile.ZipFile(bundle[1]) as archive:
         archive.extractall(root / "source")
-    where = subprocess.run([sys.executable, "-c", "import course_lib.grading.grader as g; print(g.__file__)"],
+    where = subprocess.run([sys.executable, "-c", "import course_lib.grading.grade as g; print(g.__file__)"],
                            cwd=root / "source", env=dict(os.environ, PYTHONPATH=str(root / "source")),
                            capture_output=True, text=True, check=True).stdout.strip()
-    assert Path(where) == root / "source" / "course_lib" / "grading" / "grader.py"
+    assert Path(where) == root / "source" / "course_lib" / "grading" / "grade.py"

@@ -14,7 +14,7 @@ from homework_mutants import CONTROLS, MUTANTS
 
 from course_lib.grading import checks, references, report
 from course_lib.grading.assignment import grading_metadata, load_assignment, replace_regions
-from course_lib.grading.grader import Outcome, grade_submission
+from course_lib.grading.grade import Outcome, grade_submission
 
 NAME = "02_minima_saddles"
 POINTS = re.compile(r"^\[([\d.]+)/([\d.]+) points\]", re.MULTILINE)

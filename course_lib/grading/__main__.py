@@ -11,14 +11,14 @@ def main(argv=None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     try:
-        from course_lib.grading import grader, gradescope, publish, release, review
+        from course_lib.grading import batch, gradescope, publish, release, review
     except ModuleNotFoundError as exc:
         parser.exit(2, f"{parser.prog}: {exc.name} is not installed in this Python ({sys.executable}); "
                        "use the course's environment: .venv/bin/python (made by `make test` or `make lab`)\n")
 
     release.add_arguments(commands.add_parser("release", help="regenerate exercises/ from solutions/"))
-    grader.add_arguments(commands.add_parser(
-        "grade", help="grade a folder of submissions", description=grader.HELP,
+    batch.add_arguments(commands.add_parser(
+        "grade", help="grade a folder of submissions", description=batch.HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter))
     publish.add_arguments(commands.add_parser(
         "publish", help="write the student edition (no solutions, no hidden checks) to a folder",
@@ -31,7 +31,7 @@ def main(argv=None) -> int:
         description=review.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter))
     args = parser.parse_args(argv)
     try:
-        return int(args.run(args) or 0)
+        return int(args.cli(args) or 0)
     except KeyboardInterrupt:
         resume = "; the submissions graded so far are kept, run the same command to grade the rest"
         print(f"\n{parser.prog} {args.command}: interrupted{resume if args.command == 'grade' else ''}",

@@ -157,16 +157,16 @@ def grade(root) -> dict:
     root = Path(root)
     total = 0
     try:
-        from course_lib.grading import assignment, grader, report
+        from course_lib.grading import assignment, grade, report
 
         config = json.loads((root / "source" / CONFIG).read_text(encoding="utf-8"))
         template_path = root / "source" / config["template"]
         template = assignment.load_assignment(template_path)
         total = template.points
         submission = _submission(root / "submission", template_path.name)
-        hide = grader._hidden_paths(template_path, root / "submission", root / "results")
-        record = grader.grade_submission(template_path, submission, timeout=config["timeout"],
-                                         memory=int(config["memory_mb"] * 2**20), hide=hide)
+        hide = grade.hidden_paths(template_path, root / "submission", root / "results")
+        record = grade.grade_submission(template_path, submission, timeout=config["timeout"],
+                                        memory=int(config["memory_mb"] * 2**20), hide=hide)
         return report.gradescope_results(template, report.Record.from_json("submission", record))
     except BaseException:  # noqa: B036 - whatever happened, Gradescope must get a results.json
         return failed_results(total, traceback.format_exc()[-4000:])
@@ -184,7 +184,7 @@ def main(argv=None) -> int:
 
 # -- the instructor's command -------------------------------------------------------------------------
 
-def run(args) -> int:
+def cli(args) -> int:
     from course_lib.grading import assignment
 
     try:
@@ -203,7 +203,7 @@ def add_arguments(parser):
     parser.add_argument("--out", required=True, help="the zip to write (autograder.zip)")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per cell (default 60)")
     parser.add_argument("--memory", type=float, default=2048, help="kernel memory limit in MB (default 2048)")
-    parser.set_defaults(run=run)
+    parser.set_defaults(cli=cli)
 
 
 if __name__ == "__main__":

@@ -416,7 +416,7 @@ def _source_version(root: Path) -> str:
         return "an unversioned checkout"
 
 
-def run(args) -> int:
+def cli(args) -> int:
     out = Path(args.out)
     if out.resolve() == ROOT or ROOT in out.resolve().parents:
         print(f"publish: --out {out} lies inside the instructor's repository; choose a folder outside it",
@@ -441,4 +441,4 @@ def add_arguments(parser):
                         help="folder for the student edition (new, empty, or a previous edition)")
     parser.add_argument("--git", action="store_true",
                         help="commit the result in OUT (made a git repository if needed), ready to push")
-    parser.set_defaults(run=run)
+    parser.set_defaults(cli=cli)

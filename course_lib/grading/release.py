@@ -73,7 +73,7 @@ def stale(wanted: dict[Path, str | None]) -> list[str]:
     return problems
 
 
-def run(args) -> int:
+def cli(args) -> int:
     solutions, exercises = Path(args.solutions), Path(args.exercises)
     if not solutions.is_dir():
         print(f"release: --solutions {solutions} is not a directory", file=sys.stderr)
@@ -108,4 +108,4 @@ def add_arguments(parser):
     parser.add_argument("--exercises", default="exercises", help="output folder (default: exercises)")
     parser.add_argument("--check", action="store_true",
                         help="change nothing; exit 1 and name the notebooks if exercises/ is stale")
-    parser.set_defaults(run=run)
+    parser.set_defaults(cli=cli)

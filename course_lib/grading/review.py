@@ -267,7 +267,7 @@ def review(template, grades: Path, out: Path) -> list[str]:
     return lines or [f"{template.name} has no written exercise: nothing to review"]
 
 
-def run(args) -> int:
+def cli(args) -> int:
     grades = Path(args.grades)
     try:
         template = load_assignment(args.template)
@@ -291,4 +291,4 @@ def add_arguments(parser):
     parser.add_argument("template", help="the solution notebook (its written cells hold the rubrics)")
     parser.add_argument("grades", help="the --out folder of `grade` (its records/ hold the answers)")
     parser.add_argument("--out", help="where the pages and CSVs go (default: GRADES/review)")
-    parser.set_defaults(run=run)
+    parser.set_defaults(cli=cli)

@@ -47,6 +47,11 @@ def vendor(modules, out):
     shutil.copy(modules / "requirejs" / "require.js", target / "require.js")
     shutil.copy(modules / "jquery" / "dist" / "jquery.min.js", target / "jquery.min.js")
     build_site.copy_widget_manager(modules, target / "html-manager", out)
+    # In a deck the widget manager asks for its icon fonts at <deck folder>/@jupyter-widgets/<file>.
+    fonts = out / "@jupyter-widgets"
+    for font in (modules / "@jupyter-widgets" / "html-manager" / "dist").iterdir():
+        if font.suffix in (".woff2", ".woff", ".ttf", ".eot", ".svg"):
+            shutil.copy(font, fonts / font.name)
 
 
 def exporter():

@@ -43,6 +43,9 @@ def has_math(deck):
     return any("$" in c.source for c in nbformat.read(notebook, 4).cells if c.cell_type == "markdown")
 
 
+IDLE = "() => !window.MathJax || !MathJax.Hub || MathJax.Hub.queue.pending === 0"
+
+
 def page_height(deck):
     """The height reveal.js scales every slide to (Reveal.initialize's height); taller content is cut off."""
     return int(re.search(r"\bheight:\s*(\d+),", deck.read_text(encoding="utf-8")).group(1))
@@ -62,6 +65,7 @@ def walk(view):
         here = parts
         view.keyboard.press("Space")
         view.wait_for_timeout(150)
+        view.wait_for_function(IDLE)  # heights are measured on typeset math
     return heights
 
 
@@ -94,9 +98,10 @@ def test_deck_opens_offline_advances_and_shows_math_and_a_figure(deck, browser):
         view.goto(deck.as_uri())
         view.wait_for_selector(".reveal.ready", state="attached")
         slides = view.eval_on_selector_all(".reveal .slides section:not(.stack)", "s => s.length")
-        heights = walk(view)
         if has_math(deck):
             view.wait_for_selector(".MathJax_CHTML", state="attached")
+        view.wait_for_function(IDLE)
+        heights = walk(view)
         figures = view.eval_on_selector_all(".reveal section img", "images => images.length")
     finally:
         context.close()

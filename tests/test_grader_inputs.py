@@ -149,7 +149,6 @@ def test_interrupted_run_loses_nothing(tmp_path):
     """Ctrl-C in the middle of a run: finished records stay, nothing is half-written, and the next
     run grades only what was left."""
     import signal
-    import subprocess
     import sys
     import time
 
@@ -160,7 +159,7 @@ def test_interrupted_run_loses_nothing(tmp_path):
     kit.write_submission(subs, "b_stuck", kit.submission(template, stuck))
     command = [sys.executable, "-m", "course_lib.grading", "grade", str(template), str(subs),
                "--out", str(out), "--workers", "1", "--timeout", "120"]
-    run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    run = kit.start_interruptible(command)
     deadline = time.monotonic() + 120
     while not (out / "records" / "a_quick.json").exists() and time.monotonic() < deadline:
         time.sleep(0.2)

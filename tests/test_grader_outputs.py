@@ -224,9 +224,9 @@ def test_ctrl_c_ends_with_one_line(tmp_path):
     subs = tmp_path / "subs"
     stuck = {**kit.SOLUTIONS, "gd": "while True:\n    pass"}
     kit.write_submission(subs, "stuck", kit.submission(template, stuck))
-    run = subprocess.Popen([sys.executable, "-m", "course_lib.grading", "grade", str(template), str(subs),
-                            "--out", str(tmp_path / "out"), "--workers", "1", "--timeout", "60"],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    run = kit.start_interruptible([sys.executable, "-m", "course_lib.grading", "grade", str(template),
+                                   str(subs), "--out", str(tmp_path / "out"), "--workers", "1",
+                                   "--timeout", "60"])
     time.sleep(6)
     run.send_signal(signal.SIGINT)
     _, stderr = run.communicate(timeout=60)

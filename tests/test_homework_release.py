@@ -3,6 +3,7 @@ drift, answers become stubs and hidden checks vanish, and bad authoring stops th
 
 import argparse
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -142,3 +143,17 @@ def test_cli_without_the_course_environment_says_what_to_use(tmp_path):
     assert result.returncode == 2
     assert "nbformat is not installed" in result.stderr and ".venv/bin/python" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_readme_course_table_states_each_homeworks_points_and_written_answers():
+    """The README's course table is what students and instructors read first: its points and its
+    mention of a written answer come from the templates, not from memory."""
+    readme = (ROOT / "README.md").read_text()
+    for path in sorted(SOLUTIONS.glob("[0-9][0-9]_*.ipynb")):
+        assignment = load_assignment(path)
+        number = int(path.name[:2])
+        row = re.search(rf"^\| {number} \| .*\| \*\*([\d.]+) points\*\*: (.*) \|$", readme, re.MULTILINE)
+        assert row, f"README's course table has no points for {path.name}"
+        assert float(row.group(1)) == assignment.points, (path.name, row.group(1), assignment.points)
+        written = any(e.written for e in assignment.exercises.values())
+        assert ("a written answer" in row.group(2)) == written, path.name

@@ -27,7 +27,7 @@ def run_release(*argv):
     parser = argparse.ArgumentParser()
     release.add_arguments(parser)
     args = parser.parse_args(list(argv))
-    return args.run(args)
+    return args.cli(args)
 
 
 @pytest.fixture

@@ -15,17 +15,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import sysconfig
-import time
-import urllib.request
 from pathlib import Path
 
 import nbformat
 import pytest
+from lab_kit import make_lab
 
 from course_lib.grading import assignment as asg
 from course_lib.grading.recorded import recorded_functions
@@ -256,45 +253,15 @@ def test_self_check_in_a_fresh_clone(clone):
     assert Path(where.strip()) == clone / "exercises" / "course_lib" / "grading" / "references.py"
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_make_lab_in_a_fresh_clone_serves_lectures_and_exercises(clone, tmp_path):
-    port, token = _free_port(), "student-edition-token"
-    args = (f"--no-browser --ip=127.0.0.1 --port={port} --ServerApp.port_retries=0 "
-            f"--IdentityProvider.token={token}")
-    env = dict(os.environ, PIP_NO_BUILD_ISOLATION="0", JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
-               JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"))
-    lab = subprocess.Popen(["make", "-s", "lab", f"LAB_ARGS={args}"], cwd=clone, env=env,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    try:
-        api = f"http://127.0.0.1:{port}/api/contents"
-        deadline = time.monotonic() + 120
-        while True:
-            assert lab.poll() is None, f"make lab exited with {lab.returncode}"
-            try:
-                urllib.request.urlopen(f"{api}?token={token}&content=0", timeout=5).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "JupyterLab did not answer within 120 s"
-                time.sleep(0.5)
+    with make_lab(clone, tmp_path, PIP_NO_BUILD_ISOLATION="0") as get:
         for path in ("notebooks/00_index.ipynb", "exercises/07_adam.ipynb"):
-            with urllib.request.urlopen(f"{api}/{path}?token={token}&content=0", timeout=10) as response:
+            with get(path) as response:
                 assert response.status == 200
-        with urllib.request.urlopen(f"{api}?token={token}", timeout=10) as response:
+        with get(content=True) as response:
             names = {item["name"] for item in json.load(response)["content"]}
         assert "solutions" not in names and {"notebooks", "exercises"} <= names
-    finally:
-        os.killpg(lab.pid, signal.SIGTERM)
-        try:
-            lab.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(lab.pid, signal.SIGKILL)
-            lab.wait()
 
 
 def test_readme_launch_links_open_the_student_edition(edition):

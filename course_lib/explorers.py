@@ -399,7 +399,7 @@ def adam_hyperparameters(problem, adam_run, reference, limits, beta1=0.9, beta2=
     return explorer
 
 
-# --- notebook 08: damped Newton and L-BFGS memory --------------------------------------------------
+# --- notebook 09: damped Newton and L-BFGS memory --------------------------------------------------
 
 def _path_losses(problem, path):
     return positive_floor([problem.loss(x) for x in path], 1e-20)
@@ -451,7 +451,7 @@ def newton_and_lbfgs(problem, explorer_runs, limits, newton_step=1.0, memory=10)
     return explorer
 
 
-# --- notebook 09: Adam's learning rate on the spiral network ---------------------------------------
+# --- notebook 10: Adam's learning rate on the spiral network ---------------------------------------
 
 def draw_training(ax_loss, ax_regions, epochs, losses, predicted, data, extent, class_colors):
     """Static panels: a training-loss curve against epochs, and the predicted class over the plane

@@ -604,7 +604,7 @@ MUTANTS = {
                 "import torch\nopt = torch.optim.AdamW\nraise RuntimeError('unreachable in the checks')",
         },
     },
-    "08_newton_lbfgs": {
+    "09_newton_lbfgs": {
         "newton_step": {
             "saddle-free step (|H|) instead of Newton's":
                 'e, V = np.linalg.eigh(hessian)\n'
@@ -1045,7 +1045,7 @@ CONTROLS = {
                 "return x - learning_rate * update, {'first_moment': m, 'second_moment': v, 't': t}",
         },
     },
-    '08_newton_lbfgs': {
+    '09_newton_lbfgs': {
         'newton_step': {
             'explicit inverse':
                 'return x - np.linalg.inv(hessian) @ grad',

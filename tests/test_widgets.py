@@ -195,7 +195,7 @@ def test_adam_explorer_07():
 
 
 def test_newton_explorer_08():
-    namespace = lecture_namespace("08_second_order.ipynb", "setup", "taylor-1d", "explorer")
+    namespace = lecture_namespace("09_second_order.ipynb", "setup", "taylor-1d", "explorer")
     explorer = namespace["explorer"]
     explorer.widget()
 
@@ -215,7 +215,7 @@ def test_newton_explorer_08():
 
 @pytest.mark.slow  # trains the notebook's networks first (about 10 s)
 def test_learning_rate_explorer_09():
-    namespace = lecture_namespace("09_capstone.ipynb", "setup", "data", "race", "table", "explorer")
+    namespace = lecture_namespace("10_capstone.ipynb", "setup", "data", "race", "table", "explorer")
     explorer = namespace["explorer"]
     explorer.widget()
     for learning_rate in (1e-4, 1e-2):

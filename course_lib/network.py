@@ -11,8 +11,10 @@ every optimizer of the course (``opt.step(x, dx)``), ``course_lib.optim.run`` (a
 
 Derivatives are exact: the gradient by backpropagation, Hessian-vector products by Pearlmutter's
 R-operator (forward-mode differentiation of backpropagation), and the Hessian as the Hessian-vector
-products with every unit vector. No finite differences are involved; the tests compare them with
-finite differences and, when PyTorch is installed, with ``torch.autograd``.
+products with every unit vector. For the Gauss-Newton methods: Jacobian-vector products J v of the
+logits (the same forward mode) and generalized Gauss-Newton products G v = J^T H_L J v (Schraudolph,
+2002). No finite differences are involved; the tests compare them with finite differences and, when
+PyTorch is installed, with ``torch.autograd``.
 
 Also here: the classic spiral dataset, and Newton's method on the gradient for locating critical
 points of any index (Dauphin et al., NIPS 2014, Figure 1).
@@ -142,25 +144,37 @@ class Network(FiniteSumProblem):
         log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
         return -log_probs[np.arange(self.num_examples), self.y] + 0.5 * self.l2 * (x @ x)
 
+    @staticmethod
+    def _pull_back(layers, activations, output_delta):
+        """Backpropagate a delta at the logits to every layer: delta_{l-1} = (delta_l W_l^T)(1 - a_{l-1}^2).
+
+        ``output_delta`` has shape (..., n, classes); a leading axis holds one delta per direction.
+        """
+        deltas = [output_delta]
+        for (W, _), a in zip(layers[:0:-1], activations[:0:-1], strict=True):
+            deltas.insert(0, (deltas[0] @ W.T) * (1 - a**2))
+        return deltas
+
+    @staticmethod
+    def _parameter_sums(activations, deltas, count):
+        """(1/count) [a_{l-1}^T delta_l, sum_i delta_l] of all layers, one flat vector (any leading axis)."""
+        parts = []
+        for a, d in zip(activations, deltas, strict=True):
+            parts += [(a.T @ d).reshape(*d.shape[:-2], -1) / count, d.sum(axis=-2) / count]
+        return np.concatenate(parts, axis=-1)
+
     def _backprop(self, x, indices):
         """Activations and the deltas dL_i/dz_l of every layer, for the selected examples."""
         layers = self.unflatten(x)
         A, T = self._rows(indices)
         activations, z = self._forward(layers, A)
-        deltas = [self._softmax(z) - T]
-        for (W, _), a in zip(layers[:0:-1], activations[:0:-1], strict=True):
-            deltas.insert(0, (deltas[0] @ W.T) * (1 - a**2))
-        return activations, deltas
+        return activations, self._pull_back(layers, activations, self._softmax(z) - T)
 
     def minibatch_grad(self, x, indices):
         """(1/B) sum over the minibatch of grad L_i(x), by backpropagation (all examples if None)."""
         x = self._check(x)
         activations, deltas = self._backprop(x, indices)
-        B = deltas[0].shape[0]
-        parts = []
-        for a, d in zip(activations, deltas, strict=True):
-            parts += [(a.T @ d).ravel() / B, d.sum(axis=0) / B]
-        return np.concatenate(parts) + self.l2 * x
+        return self._parameter_sums(activations, deltas, deltas[0].shape[0]) + self.l2 * x
 
     def per_example_grads(self, x, indices=None):
         """grad L_i(x) for each selected example, one row each (shape (B, dim))."""
@@ -180,22 +194,10 @@ class Network(FiniteSumProblem):
         backward: R{delta_{l-1}} = (R{delta_l} W_l^T + delta_l V_l^T)(1 - a^2) - 2 a R{a} (delta_l W_l^T).
         The gradient's parts a^T delta and sum delta then differentiate by the product rule.
         """
-        x = self._check(x)
-        v = np.asarray(v, dtype=float)
-        single = v.ndim == 1
-        V = np.atleast_2d(v)
-        if V.ndim != 2 or V.shape[1] != self.dim:
-            raise ValueError(f"v must have shape ({self.dim},) or (k, {self.dim}), got {v.shape}")
-        layers = self.unflatten(x)
-        VW, Vb = zip(*self.unflatten(V), strict=True)
-        activations, z = self._forward(layers, self.X)
+        V, single = self._directions(v)
+        layers, activations, z, R_acts, R_z = self._tangents(x, V)
+        VW = [W for W, _ in self.unflatten(V)]
         N = self.num_examples
-        # Forward pass of directional derivatives (leading axis: one per direction).
-        R_acts = [np.zeros((len(V), *self.X.shape))]
-        for l, (W, _) in enumerate(layers):
-            R_z = R_acts[l] @ W + activations[l] @ VW[l] + Vb[l][:, None, :]
-            if l < len(layers) - 1:
-                R_acts.append((1 - activations[l + 1] ** 2) * R_z)
         p = self._softmax(z)
         delta = p - self.targets
         R_delta = p * (R_z - np.sum(p * R_z, axis=-1, keepdims=True))
@@ -215,6 +217,69 @@ class Network(FiniteSumProblem):
                 delta = back * (1 - a**2)
         Hv = np.concatenate(parts, axis=1) + self.l2 * V
         return Hv[0] if single else Hv
+
+    def _directions(self, v):
+        """``v`` as rows of directions (k, dim), and whether it was a single vector."""
+        v = np.asarray(v, dtype=float)
+        V = np.atleast_2d(v)
+        if v.ndim > 2 or V.shape[1] != self.dim:
+            raise ValueError(f"v must have shape ({self.dim},) or (k, {self.dim}), got {v.shape}")
+        return V, v.ndim == 1
+
+    def _tangents(self, x, V):
+        """The forward pass and its directional derivatives along each row of V (forward mode):
+
+            R{z_l} = R{a_{l-1}} W_l + a_{l-1} V_l + v_{b_l},    R{a_l} = (1 - a_l^2) R{z_l},   R{a_0} = 0.
+
+        Returns the layers, the activations, the logits z, the R{a_l} and R{z} = J v (the Jacobian of
+        the logits times v), the last two with a leading axis of one entry per direction.
+        """
+        layers = self.unflatten(self._check(x))
+        VW, Vb = zip(*self.unflatten(V), strict=True)
+        activations, z = self._forward(layers, self.X)
+        R_acts = [np.zeros((len(V), *self.X.shape))]
+        for l, (W, _) in enumerate(layers):
+            R_z = R_acts[l] @ W + activations[l] @ VW[l] + Vb[l][:, None, :]
+            if l < len(layers) - 1:
+                R_acts.append((1 - activations[l + 1] ** 2) * R_z)
+        return layers, activations, z, R_acts, R_z
+
+    def jacobian_vector_product(self, x, v):
+        """J(x) v: the change of every logit along v, shape (N, classes) (or (k, N, classes) for rows of v).
+
+        J is the Jacobian of the N x classes logits with respect to the parameters; J v is computed in
+        one forward pass of directional derivatives, without forming J.
+        """
+        V, single = self._directions(v)
+        Jv = self._tangents(x, V)[-1]
+        return Jv[0] if single else Jv
+
+    def gauss_newton_vector_product(self, x, v):
+        """G(x) v for the generalized Gauss-Newton matrix (Schraudolph, 2002):
+
+            G = (1/N) sum_i J_i^T H_i J_i + l2 I,     H_i = diag(p_i) - p_i p_i^T,
+
+        where J_i is the Jacobian of example i's logits and H_i the Hessian of the cross-entropy with
+        respect to those logits (p_i: the softmax probabilities). The Hessian is G plus the terms with
+        the second derivatives of the logits, weighted by the output deltas p_i - t_i; dropping them
+        leaves a positive semi-definite matrix (H_i is, the cross-entropy being convex in the logits).
+        G v costs one forward pass (J v, as in ``jacobian_vector_product``), the multiplication by H_i,
+        and one ordinary backward pass (J^T), about as much as a Hessian-vector product.
+        ``v`` may be one vector or rows of vectors. For ``hidden=()`` the logits are linear in the
+        parameters and G is the Hessian.
+        """
+        V, single = self._directions(v)
+        layers, activations, z, _, Jv = self._tangents(x, V)
+        p = self._softmax(z)
+        HJv = p * (Jv - np.sum(p * Jv, axis=-1, keepdims=True))
+        deltas = self._pull_back(layers, activations, HJv)
+        Gv = self._parameter_sums(activations, deltas, self.num_examples) + self.l2 * V
+        return Gv[0] if single else Gv
+
+    def gauss_newton_matrix(self, x):
+        """The generalized Gauss-Newton matrix G(x), from its products with every unit vector (symmetric)."""
+        G = self.gauss_newton_vector_product(x, np.eye(self.dim))
+        return (G + G.T) / 2
 
     def hessian(self, x):
         """The exact Hessian: the Hessian-vector products with every unit vector (symmetric)."""

@@ -1,7 +1,8 @@
 """course_lib.network: the tiny numpy MLP, its exact derivatives, the spiral data, critical points.
 
 Derivatives are checked against central finite differences (of the loss for the gradient, of the
-analytic gradient for the Hessian) and, when PyTorch is installed, against torch.autograd.
+analytic gradient for the Hessian, of the logits for Jacobian and Gauss-Newton products) and, when
+PyTorch is installed, against torch.autograd.
 """
 
 from __future__ import annotations
@@ -151,6 +152,61 @@ def test_hessian_vector_products_are_exact_and_batched():
     assert np.max(np.abs(raw - raw.T)) < 1e-14 * np.max(np.abs(raw))
 
 
+def test_jacobian_vector_products_match_finite_differences_of_the_logits():
+    net = make_network(hidden=(4, 3))
+    x = random_point(net, seed=7)
+    V = np.random.default_rng(8).standard_normal((3, net.dim))
+    JV = net.jacobian_vector_product(x, V)
+    assert JV.shape == (3, net.num_examples, 3)
+    h = 1e-6
+    for v, Jv in zip(V, JV, strict=True):
+        numeric = (net.logits(x + h * v) - net.logits(x - h * v)) / (2 * h)
+        assert relative_error(Jv, numeric) < 1e-7
+    np.testing.assert_array_equal(net.jacobian_vector_product(x, V[2]), JV[2])
+
+
+def dense_gauss_newton(net, x, h=1e-6):
+    """G = (1/N) sum_i J_i^T (diag p_i - p_i p_i^T) J_i + l2 I with J by central differences of the logits."""
+    columns = [(net.logits(x + h * e) - net.logits(x - h * e)) / (2 * h) for e in np.eye(net.dim)]
+    J = np.stack(columns, axis=-1)  # (N, classes, dim)
+    z = net.logits(x)
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    G = sum(J_i.T @ (np.diag(p_i) - np.outer(p_i, p_i)) @ J_i for J_i, p_i in zip(J, p, strict=True))
+    return G / net.num_examples + net.l2 * np.eye(net.dim)
+
+
+@pytest.mark.parametrize("hidden", [(5,), (4, 3)])
+def test_gauss_newton_products_match_the_dense_matrix_from_finite_differences(hidden):
+    net = make_network(hidden=hidden)
+    x = random_point(net, seed=9)
+    reference = dense_gauss_newton(net, x)
+    V = np.random.default_rng(10).standard_normal((4, net.dim))
+    GV = net.gauss_newton_vector_product(x, V)
+    assert GV.shape == (4, net.dim)
+    assert relative_error(GV, V @ reference) < 1e-7
+    np.testing.assert_allclose(net.gauss_newton_vector_product(x, V[0]), GV[0], rtol=1e-13, atol=1e-15)
+    G = net.gauss_newton_matrix(x)
+    assert np.array_equal(G, G.T) and relative_error(G, reference) < 1e-7
+
+
+def test_gauss_newton_is_positive_semidefinite_where_the_hessian_is_not():
+    net = make_network(hidden=(5,), l2=0.0)
+    x = random_point(net, seed=11)
+    H, G = net.hessian(x), net.gauss_newton_matrix(x)
+    assert np.linalg.eigvalsh(H)[0] < -1e-3
+    assert np.linalg.eigvalsh(G)[0] > -1e-12 * np.linalg.eigvalsh(G)[-1]
+    # They differ by the logits' curvature weighted by the output deltas: not a rounding error.
+    assert relative_error(G, H) > 0.1
+
+
+def test_gauss_newton_is_the_hessian_when_the_logits_are_linear():
+    regression = make_network(hidden=(), l2=1e-2)
+    x = random_point(regression, seed=12)
+    G, H = regression.gauss_newton_matrix(x), regression.hessian(x)
+    np.testing.assert_allclose(G, H, rtol=1e-12, atol=1e-15)
+
+
 def test_convex_without_hidden_layers_and_not_with_them():
     regression = make_network(hidden=(), l2=0.0)
     assert regression.dim == 2 * 3 + 3
@@ -291,8 +347,12 @@ def test_parameter_vectors_of_the_wrong_shape_are_rejected():
             net.loss(bad)
     with pytest.raises(ValueError, match="x must have shape"):
         net.grad(np.zeros(net.dim - 1))
-    with pytest.raises(ValueError, match="v must have shape"):
-        net.hessian_vector_product(np.zeros(net.dim), np.zeros(net.dim + 1))
+    for product in (net.hessian_vector_product, net.gauss_newton_vector_product, net.jacobian_vector_product):
+        for bad in (np.zeros(net.dim + 1), np.zeros((1, 2, net.dim)), 1.0):
+            with pytest.raises(ValueError, match="v must have shape"):
+                product(np.zeros(net.dim), bad)
+        with pytest.raises(ValueError, match="x must have shape"):
+            product(np.zeros(net.dim + 1), np.zeros(net.dim))
     with pytest.raises(ValueError, match="indices"):
         net.minibatch_grad(np.zeros(net.dim), np.array([net.num_examples]))
 

@@ -7,9 +7,11 @@ ValueError naming it. ``learning_rates(schedule, num_steps, ...)`` tabulates a s
 and for feeding an optimizer::
 
     rates = learning_rates(cosine, 100, learning_rate=0.1, total_steps=100)
-    for rate in rates:
-        opt.hyperparameters["learning_rate"] = rate
-        x = opt.step(x, grad(x))
+
+``Scheduled(optimizer, schedule, ...)`` is an optimizer (for ``optim.run``) that sets the rate of
+each update from the schedule::
+
+    opt = Scheduled(optim.SGD(), cosine, learning_rate=0.1, total_steps=100)
 """
 
 from __future__ import annotations
@@ -128,3 +130,38 @@ def learning_rates(schedule, num_steps, **arguments):
     num_steps = validate.count("num_steps", num_steps, 0)
     return np.array([schedule(step, **arguments) for step in range(num_steps)], dtype=float)
 
+
+
+class Scheduled:
+    """An optimizer whose learning rate follows a schedule: update k (counting from 0) uses
+    ``schedule(k, **arguments)``; ``arguments`` include the base ``learning_rate``.
+
+    Works wherever an optimizer does (``optim.run``, ``optim.step_ratios``). PyTorch: the optimizer
+    with its scheduler, ``scheduler.step()`` called after every ``optimizer.step()``.
+    """
+
+    def __init__(self, optimizer, schedule, **arguments):
+        schedule(0, **arguments)  # a bad argument fails here, not at the first step
+        self.optimizer, self.schedule, self.arguments = optimizer, schedule, arguments
+        self.reset()
+
+    @property
+    def hyperparameters(self):
+        return self.optimizer.hyperparameters
+
+    @property
+    def state(self):
+        return self.optimizer.state
+
+    def reset(self):
+        self.optimizer.reset()
+        self.num_steps = 0
+
+    def step(self, x, dx):
+        self.optimizer.hyperparameters["learning_rate"] = self.schedule(self.num_steps, **self.arguments)
+        self.num_steps += 1
+        return self.optimizer.step(x, dx)
+
+    def __repr__(self):
+        arguments = ", ".join(f"{k}={v!r}" for k, v in self.arguments.items())
+        return f"Scheduled({self.optimizer!r}, {self.schedule.__name__}, {arguments})"

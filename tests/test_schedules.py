@@ -189,3 +189,31 @@ def test_warmup_longer_than_the_schedule_is_refused():
 def test_learning_rates_refuses_a_bad_length():
     with pytest.raises(ValueError, match="num_steps must"):
         schedules.learning_rates(schedules.cosine, -1, learning_rate=BASE, total_steps=3)
+
+
+def test_scheduled_optimizer_uses_the_rate_of_each_step():
+    """Scheduled(Momentum) against the update written out with the tabulated rates."""
+    from course_lib import optim
+
+    rng = np.random.default_rng(0)
+    gradients = rng.standard_normal((30, 3))
+    rates = schedules.learning_rates(schedules.step_decay, 30, learning_rate=0.1, step_size=10, gamma=0.5)
+    opt = schedules.Scheduled(optim.Momentum(rho=0.9), schedules.step_decay, learning_rate=0.1,
+                              step_size=10, gamma=0.5)
+    x = x_hand = np.zeros(3)
+    velocity = np.zeros(3)
+    for rate, g in zip(rates, gradients, strict=True):
+        x = opt.step(x, g)
+        velocity = 0.9 * velocity + g
+        x_hand = x_hand - rate * velocity
+    assert np.max(np.abs(x - x_hand)) < 1e-15 and opt.hyperparameters["learning_rate"] == rates[-1]
+    opt.reset()  # starts the schedule over, as optim.run does
+    assert opt.state is None and opt.num_steps == 0
+    assert np.array_equal(opt.step(np.zeros(3), gradients[0]), -0.1 * gradients[0])
+
+
+def test_scheduled_checks_its_arguments_at_once():
+    from course_lib import optim
+
+    with pytest.raises(ValueError, match="^warmup_steps must"):
+        schedules.Scheduled(optim.SGD(), schedules.linear_warmup, learning_rate=0.1, warmup_steps=-2)

@@ -51,6 +51,17 @@ def test_timeout_then_a_fresh_kernel(kernel):
     assert error[0] == "NameError"
 
 
+def test_a_cell_right_after_an_error_still_runs(kernel):
+    """ipykernel aborts the requests that arrive just after an error unless told not to; a student's
+    next answer cell must never be skipped (it was, now and then, under load: a NameError later)."""
+    for k in range(30):
+        error, _ = kernel.execute("1 / 0", timeout=30)
+        assert error[0] == "ZeroDivisionError"
+        kernel.execute(f"defined_{k} = {k}", timeout=30)
+        error, value = kernel.execute("", timeout=30, expression=f"defined_{k}")
+        assert error is None and value == str(k), (k, error, value)
+
+
 def test_memory_limit(kernel):
     kernel.execute("def bomb():\n    return bytearray(2 * 2**30)", timeout=30)
     with pytest.raises(checks.StudentError) as info:

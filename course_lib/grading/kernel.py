@@ -473,18 +473,26 @@ class StudentKernel:
         prints gigabytes costs the grader nothing. Raises KernelTimeout or KernelDied (then the
         kernel must be restarted).
         """
-        msg_id = self.client.execute(code, store_history=False, allow_stdin=False,
-                                     user_expressions={"r": expression} if expression else None)
-        reply = self._reply(msg_id, timeout)
-        content = reply["content"]
+        # stop_on_error=False: after an error ipykernel otherwise aborts the requests that reach it
+        # in the next moments, and a student's next answer cell would silently not run. A request
+        # aborted all the same never ran, so it is sent again.
+        deadline = time.monotonic() + timeout
+        while True:
+            msg_id = self.client.execute(code, store_history=False, allow_stdin=False, stop_on_error=False,
+                                         user_expressions={"r": expression} if expression else None)
+            content = self._reply(msg_id, deadline - time.monotonic(), timeout)["content"]
+            if content.get("status") != "aborted":
+                break
         error = None
         if content.get("status") == "error":
             error = (content.get("ename", "Error"), content.get("evalue", ""))
         value = (content.get("user_expressions") or {}).get("r") or {}
         return error, value.get("data", {}).get("text/plain")
 
-    def _reply(self, msg_id, timeout):
-        deadline = time.monotonic() + timeout
+    def _reply(self, msg_id, remaining, timeout=None):
+        """The shell reply to ``msg_id`` within ``remaining`` seconds (``timeout``: the limit to name)."""
+        timeout = remaining if timeout is None else timeout
+        deadline = time.monotonic() + remaining
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:

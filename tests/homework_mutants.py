@@ -467,6 +467,68 @@ MUTANTS = {
                 "from course_lib import optim\nopt = optim.Nesterov(learning_rate, rho)\n"
                 "opt.velocity = state['velocity']\nx = opt.step(x, dx)\nreturn x, {'velocity': opt.velocity}",
         },
+        "nesterov_rate": {
+            "the heavy ball's recursion (no look-ahead)":
+                "roots = np.roots([1.0, -(1.0 + rho - learning_rate * eigenvalue), rho])\n"
+                "return float(np.max(np.abs(roots)))",
+            "complex-root modulus sqrt(rho (1 - alpha lambda)) everywhere":
+                "return float(np.sqrt(rho * (1.0 - learning_rate * eigenvalue)))",
+            "the smaller root":
+                "shrink = 1.0 - learning_rate * eigenvalue\n"
+                "return float(np.min(np.abs(np.roots([1.0, -(1.0 + rho) * shrink, rho * shrink]))))",
+            "look-ahead only in the gradient term (b = rho)":
+                "shrink = 1.0 - learning_rate * eigenvalue\n"
+                "return float(np.max(np.abs(np.roots([1.0, -(1.0 + rho) * shrink, rho]))))",
+            "uses course_lib.theory (forbidden)":
+                "from course_lib import theory\n"
+                "return theory.momentum_contraction(learning_rate, rho, eigenvalue)",
+        },
+        "measured_nesterov_rate": {
+            "the heavy ball's rho (squared)":
+                "c = np.array([1.0, kappa])\n"
+                "rho = ((np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1)) ** 2\n"
+                "x, state, norms = np.array([1.0, 1.0]), {'velocity': np.zeros(2)}, [np.sqrt(2.0)]\n"
+                "for _ in range(num_steps):\n"
+                "    x, state = nesterov_step(x, c * x, state, 1.0 / kappa, rho)\n"
+                "    norms.append(np.linalg.norm(x))\n"
+                "half = num_steps // 2\n"
+                "return float((norms[-1] / norms[half]) ** (1.0 / (num_steps - half)))",
+            "measured over the whole run":
+                "c = np.array([1.0, kappa])\n"
+                "rho = (np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1)\n"
+                "x, state = np.array([1.0, 1.0]), {'velocity': np.zeros(2)}\n"
+                "for _ in range(num_steps):\n"
+                "    x, state = nesterov_step(x, c * x, state, 1.0 / kappa, rho)\n"
+                "return float((np.linalg.norm(x) / np.sqrt(2.0)) ** (1.0 / num_steps))",
+            "ratio of the norms without the root":
+                "c = np.array([1.0, kappa])\n"
+                "rho = (np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1)\n"
+                "x, state, norms = np.array([1.0, 1.0]), {'velocity': np.zeros(2)}, [np.sqrt(2.0)]\n"
+                "for _ in range(num_steps):\n"
+                "    x, state = nesterov_step(x, c * x, state, 1.0 / kappa, rho)\n"
+                "    norms.append(np.linalg.norm(x))\n"
+                "return float(norms[-1] / norms[num_steps // 2])",
+            "learning rate 1 / mu (diverges)":
+                "c = np.array([1.0, kappa])\n"
+                "rho = (np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1)\n"
+                "x, state, norms = np.array([1.0, 1.0]), {'velocity': np.zeros(2)}, [np.sqrt(2.0)]\n"
+                "for _ in range(num_steps):\n"
+                "    x, state = nesterov_step(x, c * x, state, 1.0, rho)\n"
+                "    norms.append(np.linalg.norm(x))\n"
+                "half = num_steps // 2\n"
+                "return float((norms[-1] / norms[half]) ** (1.0 / (num_steps - half)))",
+            "rho = 0.9 whatever kappa":
+                "c = np.array([1.0, kappa])\n"
+                "x, state, norms = np.array([1.0, 1.0]), {'velocity': np.zeros(2)}, [np.sqrt(2.0)]\n"
+                "for _ in range(num_steps):\n"
+                "    x, state = nesterov_step(x, c * x, state, 1.0 / kappa, 0.9)\n"
+                "    norms.append(np.linalg.norm(x))\n"
+                "half = num_steps // 2\n"
+                "return float((norms[-1] / norms[half]) ** (1.0 / (num_steps - half)))",
+            "uses course_lib.theory (forbidden)":
+                "from course_lib import theory\n"
+                "return theory.nesterov_optimal(kappa, 1.0)[2]",
+        },
     },
     "06_adagrad_rmsprop": {
         "adagrad_step": {
@@ -602,6 +664,137 @@ MUTANTS = {
                 "return x, {'first_moment': m, 'second_moment': v, 't': t}",
             "uses torch.optim (forbidden)":
                 "import torch\nopt = torch.optim.AdamW\nraise RuntimeError('unreachable in the checks')",
+        },
+    },
+    "08_schedules": {
+        "warmup_cosine": {
+            "warmup from 0 (start_factor ignored)":
+                "if step < warmup_steps:\n"
+                "    return learning_rate * step / warmup_steps\n"
+                "t = min(step, total_steps) - warmup_steps\n"
+                "return min_learning_rate + (learning_rate - min_learning_rate) * "
+                "(1 + np.cos(np.pi * t / (total_steps - warmup_steps))) / 2",
+            "warmup reaches the peak a step early ((step + 1) / warmup_steps)":
+                "if step < warmup_steps:\n"
+                "    return learning_rate * (start_factor + (1 - start_factor) * (step + 1) / warmup_steps)\n"
+                "t = min(step, total_steps) - warmup_steps\n"
+                "return min_learning_rate + (learning_rate - min_learning_rate) * "
+                "(1 + np.cos(np.pi * t / (total_steps - warmup_steps))) / 2",
+            "cosine over the whole run (step / total_steps)":
+                "if step < warmup_steps:\n"
+                "    return learning_rate * (start_factor + (1 - start_factor) * step / warmup_steps)\n"
+                "t = min(step, total_steps)\n"
+                "return min_learning_rate + (learning_rate - min_learning_rate) * "
+                "(1 + np.cos(np.pi * t / total_steps)) / 2",
+            "no hold after the end (PyTorch's CosineAnnealingLR climbs back)":
+                "if step < warmup_steps:\n"
+                "    return learning_rate * (start_factor + (1 - start_factor) * step / warmup_steps)\n"
+                "t = step - warmup_steps\n"
+                "return min_learning_rate + (learning_rate - min_learning_rate) * "
+                "(1 + np.cos(np.pi * t / (total_steps - warmup_steps))) / 2",
+            "decays to 0, not to min_learning_rate":
+                "if step < warmup_steps:\n"
+                "    return learning_rate * (start_factor + (1 - start_factor) * step / warmup_steps)\n"
+                "t = min(step, total_steps) - warmup_steps\n"
+                "return learning_rate * (1 + np.cos(np.pi * t / (total_steps - warmup_steps))) / 2",
+            "warmup factor min(1, ...) divides by warmup_steps = 0":
+                "ramp = min(1.0, start_factor + (1 - start_factor) * step / warmup_steps)\n"
+                "t = min(max(step, warmup_steps), total_steps) - warmup_steps\n"
+                "cosine = min_learning_rate + (learning_rate - min_learning_rate) * "
+                "(1 + np.cos(np.pi * t / (total_steps - warmup_steps))) / 2\n"
+                "return ramp * cosine if step < warmup_steps else cosine",
+            "uses course_lib.schedules (forbidden)":
+                "from course_lib import schedules\n"
+                "return schedules.warmup_cosine(step, learning_rate, warmup_steps, total_steps, "
+                "start_factor, min_learning_rate)",
+        },
+        "steps_to_new_floor": {
+            "contraction of x, not of x^2 (no square)":
+                "def floor(a):\n"
+                "    return a / (curvature * (2 - a * curvature))\n"
+                "r = excess * floor(lr_after) / (floor(lr_before) - floor(lr_after))\n"
+                "return float(np.log(r) / np.log(abs(1 - lr_after * curvature)))",
+            "small-step floors alpha s^2 / (2 lambda)":
+                "r = excess * lr_after / (lr_before - lr_after)\n"
+                "return float(np.log(r) / np.log((1 - lr_after * curvature) ** 2))",
+            "log(1 - alpha lambda) squared outside (nan for alpha lambda > 1)":
+                "def floor(a):\n"
+                "    return a / (curvature * (2 - a * curvature))\n"
+                "r = excess * floor(lr_after) / (floor(lr_before) - floor(lr_after))\n"
+                "return float(np.log(r) / (2 * np.log(1 - lr_after * curvature)))",
+            "excess relative to the old floor":
+                "def floor(a):\n"
+                "    return a / (curvature * (2 - a * curvature))\n"
+                "r = excess * floor(lr_before) / (floor(lr_before) - floor(lr_after))\n"
+                "return float(np.log(r) / np.log((1 - lr_after * curvature) ** 2))",
+            "the old learning rate in the contraction":
+                "def floor(a):\n"
+                "    return a / (curvature * (2 - a * curvature))\n"
+                "r = excess * floor(lr_after) / (floor(lr_before) - floor(lr_after))\n"
+                "return float(np.log(r) / np.log((1 - lr_before * curvature) ** 2))",
+            "rounded up to whole steps":
+                "def floor(a):\n"
+                "    return a / (curvature * (2 - a * curvature))\n"
+                "r = excess * floor(lr_after) / (floor(lr_before) - floor(lr_after))\n"
+                "return float(np.ceil(np.log(r) / np.log((1 - lr_after * curvature) ** 2)))",
+            "uses course_lib.theory (forbidden)":
+                "from course_lib import theory\n"
+                "theory.gd_optimal\n"
+                "r = excess * lr_after * (2 - lr_before * curvature) / (2 * (lr_before - lr_after))\n"
+                "return float(np.log(r) / np.log((1 - lr_after * curvature) ** 2))",
+        },
+        "floor_ratio": {
+            "never drops the learning rate":
+                "problem = Quadratic(np.diag(eigenvalues))\n"
+                "rng = np.random.default_rng(seed)\n"
+                "x, floors = np.zeros(len(eigenvalues)), []\n"
+                "for _ in range(2):\n"
+                "    distances = []\n"
+                "    for _ in range(num_steps):\n"
+                "        x = x - learning_rate * (problem.grad(x) + noise * rng.standard_normal(len(x)))\n"
+                "        distances.append(x @ x)\n"
+                "    floors.append(np.mean(distances[num_steps // 2:]))\n"
+                "return float(floors[1] / floors[0])",
+            "noise not scaled by the learning rate":
+                "problem = Quadratic(np.diag(eigenvalues))\n"
+                "rng = np.random.default_rng(seed)\n"
+                "x, floors = np.zeros(len(eigenvalues)), []\n"
+                "for rate in (learning_rate, factor * learning_rate):\n"
+                "    distances = []\n"
+                "    for _ in range(num_steps):\n"
+                "        x = x - rate * problem.grad(x) - noise * rng.standard_normal(len(x))\n"
+                "        distances.append(x @ x)\n"
+                "    floors.append(np.mean(distances[num_steps // 2:]))\n"
+                "return float(floors[1] / floors[0])",
+            "the ratio inverted (before over after)":
+                "problem = Quadratic(np.diag(eigenvalues))\n"
+                "rng = np.random.default_rng(seed)\n"
+                "x, floors = np.zeros(len(eigenvalues)), []\n"
+                "for rate in (learning_rate, factor * learning_rate):\n"
+                "    distances = []\n"
+                "    for _ in range(num_steps):\n"
+                "        x = x - rate * (problem.grad(x) + noise * rng.standard_normal(len(x)))\n"
+                "        distances.append(x @ x)\n"
+                "    floors.append(np.mean(distances[num_steps // 2:]))\n"
+                "return float(floors[0] / floors[1])",
+            "the factor applied twice (rate * factor**2)":
+                "problem = Quadratic(np.diag(eigenvalues))\n"
+                "rng = np.random.default_rng(seed)\n"
+                "x, floors = np.zeros(len(eigenvalues)), []\n"
+                "for rate in (learning_rate, factor**2 * learning_rate):\n"
+                "    distances = []\n"
+                "    for _ in range(num_steps):\n"
+                "        x = x - rate * (problem.grad(x) + noise * rng.standard_normal(len(x)))\n"
+                "        distances.append(x @ x)\n"
+                "    floors.append(np.mean(distances[num_steps // 2:]))\n"
+                "return float(floors[1] / floors[0])",
+            "uses course_lib.theory (forbidden)":
+                "from course_lib import theory\n"
+                "theory.gd_optimal\n"
+                "lam = np.asarray(eigenvalues)\n"
+                "def floor(a):\n"
+                "    return np.sum(a / (lam * (2 - a * lam)))\n"
+                "return float(floor(factor * learning_rate) / floor(learning_rate))",
         },
     },
     "09_newton_lbfgs": {
@@ -986,6 +1179,36 @@ CONTROLS = {
                 "v = rho * state['velocity'] - learning_rate * dx\n"
                 "return x + rho * rho * state['velocity'] - (1 + rho) * learning_rate * dx, {'velocity': v}",
         },
+        'nesterov_rate': {
+            'quadratic formula with a complex square root':
+                'import cmath\n'
+                'a = (1 + rho) * (1 - learning_rate * eigenvalue)\n'
+                'b = rho * (1 - learning_rate * eigenvalue)\n'
+                'root = cmath.sqrt(a * a - 4 * b)\n'
+                'return max(abs((a + root) / 2), abs((a - root) / 2))',
+            'eigenvalues of the 2x2 iteration matrix':
+                'a = (1 + rho) * (1 - learning_rate * eigenvalue)\n'
+                'b = rho * (1 - learning_rate * eigenvalue)\n'
+                'return float(np.max(np.abs(np.linalg.eigvals(np.array([[a, -b], [1.0, 0.0]])))))',
+        },
+        'measured_nesterov_rate': {
+            'the last step ratio':
+                'rho = (kappa**0.5 - 1) / (kappa**0.5 + 1)\n'
+                "x, state = np.ones(2), {'velocity': np.zeros(2)}\n"
+                'for _ in range(num_steps):\n'
+                '    previous = x\n'
+                "    x, state = nesterov_step(x, np.array([x[0], kappa * x[1]]), state, 1 / kappa, rho)\n"
+                'return float(np.hypot(*x) / np.hypot(*previous))',
+            'slope of log |x_k| over the second half':
+                'rho = (np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1)\n'
+                "x, state, logs = np.ones(2), {'velocity': np.zeros(2)}, []\n"
+                'for _ in range(num_steps):\n'
+                "    x, state = nesterov_step(x, np.array([1.0, kappa]) * x, state, 1 / kappa, rho)\n"
+                '    logs.append(np.log(np.hypot(*x)))\n'
+                'k = np.arange(1, num_steps + 1)\n'
+                'half = num_steps // 2\n'
+                'return float(np.exp(np.polyfit(k[half:], logs[half:], 1)[0]))',
+        },
     },
     '06_adagrad_rmsprop': {
         'adagrad_step': {
@@ -1043,6 +1266,74 @@ CONTROLS = {
                 'm_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)\n'
                 'update = weight_decay * x + m_hat / (np.sqrt(v_hat) + eps)\n'
                 "return x - learning_rate * update, {'first_moment': m, 'second_moment': v, 't': t}",
+        },
+    },
+    '08_schedules': {
+        "warmup_cosine": {
+            "cos^2 of the half angle, a clipped progress":
+                "if step < warmup_steps:\n"
+                "    return learning_rate * (start_factor + (1 - start_factor) * step / warmup_steps)\n"
+                "progress = np.clip((step - warmup_steps) / (total_steps - warmup_steps), 0.0, 1.0)\n"
+                "return float(min_learning_rate + (learning_rate - min_learning_rate) * "
+                "np.cos(np.pi * progress / 2) ** 2)",
+            "np.interp for the warmup, math.cos, the peak as a factor":
+                "import math\n"
+                "if step < warmup_steps:\n"
+                "    ramp = [start_factor * learning_rate, learning_rate]\n"
+                "    return float(np.interp(step, [0, warmup_steps], ramp))\n"
+                "if step >= total_steps:\n"
+                "    return min_learning_rate\n"
+                "angle = math.pi * (step - warmup_steps) / (total_steps - warmup_steps)\n"
+                "factor = 0.5 * (1 + math.cos(angle))\n"
+                "return min_learning_rate * (1 - factor) + learning_rate * factor",
+        },
+        "steps_to_new_floor": {
+            "floors simplified by hand, the log of |q| doubled":
+                "r = excess * lr_after * (2 - lr_before * curvature) / (2 * (lr_before - lr_after))\n"
+                "return float(np.log(r) / (2 * np.log(abs(1 - lr_after * curvature))))",
+            "bisection on the exact excess":
+                "q2 = (1 - lr_after * curvature) ** 2\n"
+                "f_before = lr_before / (curvature * (2 - lr_before * curvature))\n"
+                "f_after = lr_after / (curvature * (2 - lr_after * curvature))\n"
+                "low, high = 0.0, 1.0\n"
+                "while q2**high * (f_before - f_after) > excess * f_after:\n"
+                "    high *= 2\n"
+                "for _ in range(200):\n"
+                "    middle = (low + high) / 2\n"
+                "    if q2**middle * (f_before - f_after) > excess * f_after:\n"
+                "        low = middle\n"
+                "    else:\n"
+                "        high = middle\n"
+                "return (low + high) / 2",
+        },
+        "floor_ratio": {
+            "all noise drawn up front, running sums":
+                "lam = np.asarray(eigenvalues, dtype=float)\n"
+                "rng = np.random.default_rng(seed)\n"
+                "x, floors = np.zeros(lam.size), []\n"
+                "for rate in (learning_rate, factor * learning_rate):\n"
+                "    xi = rng.standard_normal((num_steps, lam.size))\n"
+                "    total = 0.0\n"
+                "    for k in range(num_steps):\n"
+                "        x = (1 - rate * lam) * x - rate * noise * xi[k]\n"
+                "        if k >= num_steps // 2:\n"
+                "            total += x @ x\n"
+                "    floors.append(total / (num_steps - num_steps // 2))\n"
+                "return floors[1] / floors[0]",
+            "course_lib.optim's SGD, an array of distances":
+                "from course_lib.optim import SGD\n"
+                "problem = Quadratic(np.diag(eigenvalues))\n"
+                "rng = np.random.default_rng(seed)\n"
+                "x = np.zeros(len(eigenvalues))\n"
+                "floors = []\n"
+                "for rate in (learning_rate, factor * learning_rate):\n"
+                "    sgd = SGD(learning_rate=rate)\n"
+                "    distances = np.empty(num_steps)\n"
+                "    for k in range(num_steps):\n"
+                "        x = sgd.step(x, problem.grad(x) + noise * rng.standard_normal(x.size))\n"
+                "        distances[k] = np.sum(x**2)\n"
+                "    floors.append(distances[num_steps // 2:].mean())\n"
+                "return float(floors[1] / floors[0])",
         },
     },
     '09_newton_lbfgs': {

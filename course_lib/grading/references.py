@@ -80,6 +80,20 @@ def nesterov_step(x, dx, state, learning_rate, rho):
     return x_next, {"velocity": optim.momentum_to_cs231n(state_next["velocity"], learning_rate)}
 
 
+def nesterov_rate(learning_rate, rho, eigenvalue):
+    """Nesterov on 1/2 eigenvalue x^2 (look-ahead y = x_k + rho (x_k - x_{k-1}), x_{k+1} = y - a lambda y)
+    obeys e_{k+1} = (1 + rho)(1 - a lambda) e_k - rho (1 - a lambda) e_{k-1}: the largest |root|."""
+    shrink = 1.0 - learning_rate * eigenvalue
+    return float(np.max(np.abs(np.roots([1.0, -(1.0 + rho) * shrink, rho * shrink]))))
+
+
+def measured_nesterov_rate(kappa, num_steps):
+    """The theory the exercise's measurement is held against: with learning rate 1/L and rho =
+    (sqrt(kappa) - 1) / (sqrt(kappa) + 1), the direction of L is gone after two steps and that of
+    mu = 1 has a double root 1 - 1/sqrt(kappa) (``theory.nesterov_optimal``)."""
+    return float(theory.nesterov_optimal(kappa, 1.0)[2])
+
+
 def classify_critical_point(hessian, tol=1e-8):
     """'minimum', 'maximum', 'saddle' or 'degenerate' (an eigenvalue within tol * max|eigenvalue| of 0)."""
     eigenvalues = np.linalg.eigvalsh(np.asarray(hessian, dtype=float))

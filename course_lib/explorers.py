@@ -37,6 +37,9 @@ ALT_TEXT = {
     "adam_hyperparameters": (
         "Adam's path on the Rosenbrock function with a grey reference path (left) and their losses "
         "per step (right)."),
+    "step_decay_floor": (
+        "SGD's learning rate against step under step decay (left) and its excess loss per step with "
+        "the noise floor predicted at each step's rate (right)."),
     "newton_and_lbfgs": (
         "Damped-Newton and L-BFGS paths on the Rosenbrock function (left) and their losses per "
         "iteration (right)."),
@@ -394,6 +397,50 @@ def adam_hyperparameters(problem, adam_run, reference, limits, beta1=0.9, beta2=
         text = (f"Adam β1={beta1:.2f} β2={beta2:.4f} lr={learning_rate:.3g}: loss {run.losses[-1]:.2e}"
                 f" after {run.num_steps} steps, distance to the minimum {distance:.3f}")
         return f"<b>{text}</b>" + (f" ({run.message})" if run.diverged else "")
+
+    explorer.update_function = update
+    return explorer
+
+
+# --- notebook 08: step decay and SGD's noise floor ----------------------------------------------------
+
+def draw_step_decay(ax_rate, ax_loss, decay_run, step_size, gamma, label="SGD"):
+    """Static panels: the learning rate per step, and the excess loss with the floor predicted at each
+    step's rate. ``decay_run(step_size, gamma) -> (rates, excess, floors)``, excess one entry longer
+    (it starts at step 0). Returns the rate, excess-loss and floor lines."""
+    rates, excess, floors = decay_run(step_size, gamma)
+    (rate_line,) = ax_rate.semilogy(np.arange(len(rates)), rates, color=COLORS["SGD"], label=label)
+    ax_rate.set_ylim(1e-4, 0.3)
+    ax_rate.set_xlabel("step")
+    ax_rate.set_ylabel("learning rate α")
+    loss_line = draw_loss_curve(ax_loss, positive_floor(excess, 1e-12), label, color=COLORS["SGD"])
+    (floor_line,) = ax_loss.semilogy(np.arange(len(floors)), floors, color=COLORS["theory"],
+                                     linestyle="--", label="floor predicted at α")
+    ax_loss.set_ylim(1e-5, 10)
+    return rate_line, loss_line, floor_line
+
+
+def step_decay_floor(decay_run, step_size=1000, gamma=0.1):
+    """Sliders: the step decay's interval and factor γ (log) over ``decay_run``; the schedule (left),
+    SGD's excess loss against the floor predicted at the current rate (right)."""
+    sliders = {"step_size": slider("decay every (steps)", step_size, 250, 2750, step=250),
+               "gamma": slider("factor γ", gamma, -2, 0, step=0.25, log=True)}
+    explorer = Explorer(sliders, None, alt=ALT_TEXT["step_decay_floor"], figsize=(10, 4), ncols=2)
+    ax_rate, ax_loss = explorer.axes
+    rate_line, loss_line, floor_line = draw_step_decay(ax_rate, ax_loss, decay_run, step_size, gamma)
+    ax_rate.set_title("learning-rate schedule")
+    ax_loss.set_title("SGD's excess loss (running mean)")
+    ax_loss.legend(loc="upper right", fontsize=8)
+
+    def update(step_size, gamma):
+        rates, excess, floors = decay_run(step_size, gamma)
+        rate_line.set_ydata(rates)
+        loss_line.set_ydata(positive_floor(excess, 1e-12))
+        floor_line.set_ydata(floors)
+        tail = max(1, len(rates) // 10)
+        return (f"<b>× {gamma:.3g} every {step_size} steps</b>: final rate {rates[-1]:.3g}; excess loss "
+                f"over the last {tail} steps {np.mean(excess[-tail:]):.2e}, floor predicted at the final "
+                f"rate {floors[-1]:.2e}")
 
     explorer.update_function = update
     return explorer

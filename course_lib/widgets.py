@@ -22,6 +22,7 @@ import time
 
 import ipywidgets as widgets
 import numpy as np
+import traitlets
 from matplotlib.axis import Axis
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -55,6 +56,16 @@ def choice_slider(description, options, value):
                                    layout=widgets.Layout(width="320px"))
 
 
+class _NamedImage(widgets.Image):
+    """An Image whose ``tooltip`` becomes the ``title`` of its ``<img>``.
+
+    ipywidgets 8's view writes the title only when the model's ``description`` is empty, and an
+    Image has no description at all: the view then fails. An empty one lets the title through.
+    """
+
+    description = traitlets.Unicode("").tag(sync=True)
+
+
 class Explorer:
     """Sliders + one persistent figure + a readout.
 
@@ -73,10 +84,11 @@ class Explorer:
         FigureCanvasAgg(self.figure)  # a pixel buffer to blit into, whatever backend pyplot uses
         self.axes = self.figure.subplots(nrows, ncols, squeeze=False, **subplot_kw).ravel()
         css_width = f"{figsize[0] * EXPLORER_CSS_DPI}px"
-        self.image = widgets.Image(format="png", layout=widgets.Layout(width=css_width))
-        # What the picture shows, for screen readers: text placed off-screen beside the image. (An
-        # Image widget has no alt, and its tooltip crashes ipywidgets' view: Image has no description.)
         self.alt = alt or ""
+        # What the picture shows, for screen readers: the image's title (its accessible name; an Image
+        # widget has no alt) and text placed off-screen beside the image.
+        self.image = _NamedImage(format="png", layout=widgets.Layout(width=css_width),
+                                 tooltip=self.alt or None)
         self.description = widgets.HTML(
             f'<span style="position:absolute;left:-10000px">{html.escape(self.alt)}</span>')
         self.readout = widgets.HTML()

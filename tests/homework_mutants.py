@@ -569,6 +569,62 @@ MUTANTS = {
             "uses torch.optim (forbidden)":
                 "import torch\nopt = torch.optim.RMSprop\nraise RuntimeError('unreachable in the checks')",
         },
+        "constant_gradient_steps": {
+            "AdaGrad decays like 1/t":
+                "g = abs(gradient)\n"
+                "return (learning_rate * g / (t * g + eps),\n"
+                "        learning_rate * g / (np.sqrt(1 - decay_rate**t) * g + eps))",
+            "RMSProp at its steady state (no 1 - beta^t)":
+                "g = abs(gradient)\n"
+                "return learning_rate * g / (np.sqrt(t) * g + eps), learning_rate * g / (g + eps)",
+            "beta^t instead of 1 - beta^t":
+                "g = abs(gradient)\n"
+                "return (learning_rate * g / (np.sqrt(t) * g + eps),\n"
+                "        learning_rate * g / (np.sqrt(decay_rate**t) * g + eps))",
+            "eps inside the root":
+                "g = abs(gradient)\n"
+                "return (learning_rate * g / np.sqrt(t * g * g + eps),\n"
+                "        learning_rate * g / np.sqrt((1 - decay_rate**t) * g * g + eps))",
+            "caches after t - 1 steps":
+                "g = abs(gradient)\n"
+                "return (learning_rate * g / (np.sqrt(t - 1) * g + eps),\n"
+                "        learning_rate * g / (np.sqrt(1 - decay_rate ** (t - 1)) * g + eps))",
+            "uses course_lib.optim (forbidden)":
+                "from course_lib import optim\n"
+                "x, a, r = np.zeros(1), {'grad_squared': np.zeros(1)}, {'grad_squared': np.zeros(1)}\n"
+                "return float(optim.adagrad_step(x, np.array([gradient]), a, learning_rate=learning_rate,\n"
+                "                                eps=eps)[0][0]), 0.0",
+        },
+        "adagrad_distance": {
+            "the gradient x (identity Hessian)":
+                "x, state = x0, {'grad_squared': np.zeros_like(x0)}\n"
+                "for _ in range(num_steps):\n"
+                "    x, state = adagrad_step(x, x, state, learning_rate, 0.0)\n"
+                "return float(np.linalg.norm(x))",
+            "a fresh cache every step (sign descent)":
+                "x = x0\n"
+                "for _ in range(num_steps):\n"
+                "    fresh = {'grad_squared': np.zeros_like(x0)}\n"
+                "    x, _ = adagrad_step(x, hessian @ x, fresh, learning_rate, 0.0)\n"
+                "return float(np.linalg.norm(x))",
+            "returns the loss":
+                "x, state = x0, {'grad_squared': np.zeros_like(x0)}\n"
+                "for _ in range(num_steps):\n"
+                "    x, state = adagrad_step(x, hessian @ x, state, learning_rate, 0.0)\n"
+                "return float(0.5 * x @ hessian @ x)",
+            "one step short":
+                "x, state = x0, {'grad_squared': np.zeros_like(x0)}\n"
+                "for _ in range(num_steps - 1):\n"
+                "    x, state = adagrad_step(x, hessian @ x, state, learning_rate, 0.0)\n"
+                "return float(np.linalg.norm(x))",
+            "uses course_lib.optim (forbidden)":
+                "from course_lib import optim\n"
+                "x, state = x0, {'grad_squared': np.zeros_like(x0)}\n"
+                "for _ in range(num_steps):\n"
+                "    x, state = optim.adagrad_step(x, hessian @ x, state,\n"
+                "                                  learning_rate=learning_rate, eps=0.0)\n"
+                "return float(np.linalg.norm(x))",
+        },
     },
     "07_adam": {
         "adam_almost_step": {
@@ -1227,6 +1283,34 @@ CONTROLS = {
                 "s = decay_rate * state['grad_squared'] + (1 - decay_rate) * np.square(dx)\n"
                 'step = learning_rate / (np.sqrt(s) + eps) * dx\n'
                 "return x - step, {'grad_squared': s}",
+        },
+        'constant_gradient_steps': {
+            'run with your own steps':
+                "x, a, r = np.zeros(1), {'grad_squared': np.zeros(1)}, {'grad_squared': np.zeros(1)}\n"
+                'xa, xr = x, x\n'
+                'for _ in range(t):\n'
+                '    xa_old, xr_old = xa, xr\n'
+                '    xa, a = adagrad_step(xa, np.array([gradient]), a, learning_rate, eps)\n'
+                '    xr, r = rmsprop_step(xr, np.array([gradient]), r, learning_rate, decay_rate, eps)\n'
+                'return float(abs(xa - xa_old)[0]), float(abs(xr - xr_old)[0])',
+            'eps relative to |g|':
+                'ratio = eps / abs(gradient)\n'
+                'return (learning_rate / (t**0.5 + ratio),\n'
+                '        learning_rate / ((1 - decay_rate**t) ** 0.5 + ratio))',
+        },
+        'adagrad_distance': {
+            'einsum and a hand-written norm':
+                "x, state = np.array(x0, dtype=float), {'grad_squared': 0 * x0}\n"
+                'for _ in range(num_steps):\n'
+                "    gradient = np.einsum('ij,j->i', hessian, x)\n"
+                '    x, state = adagrad_step(x, gradient, state, learning_rate, 0.0)\n'
+                'return float(np.sqrt(np.sum(x * x)))',
+            'while loop':
+                "x, state, k = x0, {'grad_squared': np.zeros(len(x0))}, 0\n"
+                'while k < num_steps:\n'
+                '    x, state = adagrad_step(x, np.dot(hessian, x), state, learning_rate, eps=0)\n'
+                '    k += 1\n'
+                'return float(np.hypot.reduce(x))',
         },
     },
     '07_adam': {

@@ -94,6 +94,23 @@ def measured_nesterov_rate(kappa, num_steps):
     return float(theory.nesterov_optimal(kappa, 1.0)[2])
 
 
+def constant_gradient_steps(t, gradient, learning_rate, decay_rate, eps):
+    """From a zero cache under a constant gradient g, step t divides by sqrt(cache) + eps with the
+    cache t g^2 (AdaGrad) or (1 - decay_rate^t) g^2 (RMSProp: a geometric sum)."""
+    size = abs(gradient)
+    return (learning_rate * size / (np.sqrt(t) * size + eps),
+            learning_rate * size / (np.sqrt(-np.expm1(t * np.log(decay_rate))) * size + eps))
+
+
+def adagrad_distance(hessian, x0, learning_rate, num_steps):
+    """|x_N| of the course's AdaGrad (eps = 0, zero cache) on 1/2 x^T H x from x0."""
+    hessian, x = np.asarray(hessian, dtype=float), np.asarray(x0, dtype=float)
+    state = optim.adagrad_init(x)
+    for _ in range(num_steps):
+        x, state = optim.adagrad_step(x, hessian @ x, state, learning_rate=learning_rate, eps=0.0)
+    return float(np.linalg.norm(x))
+
+
 def classify_critical_point(hessian, tol=1e-8):
     """'minimum', 'maximum', 'saddle' or 'degenerate' (an eigenvalue within tol * max|eigenvalue| of 0)."""
     eigenvalues = np.linalg.eigvalsh(np.asarray(hessian, dtype=float))

@@ -194,6 +194,23 @@ def test_adam_explorer_07():
     assert "lr=0.01" in explorer.readout.value and f"loss {run.losses[-1]:.2e}" in explorer.readout.value
 
 
+def test_schedules_explorer_08():
+    namespace = lecture_namespace("08_schedules.ipynb", "setup", "schedules-fig", "floor-setup", "explorer")
+    explorer, decay_run = namespace["explorer"], namespace["decay_run"]
+    explorer.widget()
+    assert "× 0.1 every 1000 steps</b>: final rate 0.001;" in explorer.readout.value
+    for step_size, gamma in ((1000, 1.0), (250, 0.1)):
+        explorer.set(step_size=step_size, gamma=gamma)
+        rates, excess, floors = decay_run(step_size, gamma)
+        readout = explorer.readout.value
+        assert f"× {gamma:.3g} every {step_size} steps</b>: final rate {rates[-1]:.3g};" in readout
+        assert f"last 300 steps {np.mean(excess[-300:]):.2e}, floor" in readout
+        assert f"the final rate {floors[-1]:.2e}" in readout
+    assert np.mean(excess[-300:]) > 1e3 * floors[-1]  # decays faster than the loss can follow
+    no_decay = decay_run(1000, 1.0)
+    assert np.all(no_decay[0] == 0.1) and np.isclose(np.mean(no_decay[1][1000:]), no_decay[2][-1], rtol=0.3)
+
+
 def test_newton_explorer_08():
     namespace = lecture_namespace("09_second_order.ipynb", "setup", "taylor-1d", "explorer")
     explorer = namespace["explorer"]

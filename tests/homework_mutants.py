@@ -721,6 +721,70 @@ MUTANTS = {
             "uses torch.optim (forbidden)":
                 "import torch\nopt = torch.optim.AdamW\nraise RuntimeError('unreachable in the checks')",
         },
+        "uncorrected_step_ratio": {
+            "no square root":
+                "return (1 - beta1**t) / (1 - beta2**t)",
+            "upside down":
+                "return np.sqrt(1 - beta2**t) / (1 - beta1**t)",
+            "the first step's ratio at every t":
+                "return (1 - beta1) / np.sqrt(1 - beta2)",
+            "the moments after t - 1 steps":
+                "return (1 - beta1 ** (t - 1)) / np.sqrt(1 - beta2 ** (t - 1))",
+            "with bias correction (always 1)":
+                "return 1.0",
+            "uses course_lib.optim (forbidden)":
+                "from course_lib import optim\n"
+                "return float(optim.step_ratios(optim.Adam(1.0, beta1, beta2, 0.0, bias_correction=False),\n"
+                "                               np.ones(t))[-1])",
+        },
+        "overshoot_ratio": {
+            "Adam's distance over almost Adam's":
+                "h = {'learning_rate': 0.001, 'beta1': beta1, 'beta2': beta2, 'eps': 0.0}\n"
+                "g = np.array([1.0])\n"
+                "xa = xb = np.zeros(1)\n"
+                "sa = {'first_moment': np.zeros(1), 'second_moment': np.zeros(1)}\n"
+                "sb = {**sa, 't': 0}\n"
+                "for _ in range(num_steps):\n"
+                "    xa, sa = adam_almost_step(xa, g, sa, **h)\n"
+                "    xb, sb = adam_step(xb, g, sb, **h)\n"
+                "return float(abs(xb[0]) / abs(xa[0]))",
+            "Adam's count starts at t = 1":
+                "h = {'learning_rate': 0.001, 'beta1': beta1, 'beta2': beta2, 'eps': 0.0}\n"
+                "g = np.array([1.0])\n"
+                "xa = xb = np.zeros(1)\n"
+                "sa = {'first_moment': np.zeros(1), 'second_moment': np.zeros(1)}\n"
+                "sb = {**sa, 't': 1}\n"
+                "for _ in range(num_steps):\n"
+                "    xa, sa = adam_almost_step(xa, g, sa, **h)\n"
+                "    xb, sb = adam_step(xb, g, sb, **h)\n"
+                "return float(abs(xa[0]) / abs(xb[0]))",
+            "one step too many":
+                "h = {'learning_rate': 0.001, 'beta1': beta1, 'beta2': beta2, 'eps': 0.0}\n"
+                "g = np.array([1.0])\n"
+                "xa = xb = np.zeros(1)\n"
+                "sa = {'first_moment': np.zeros(1), 'second_moment': np.zeros(1)}\n"
+                "sb = {**sa, 't': 0}\n"
+                "for _ in range(num_steps + 1):\n"
+                "    xa, sa = adam_almost_step(xa, g, sa, **h)\n"
+                "    xb, sb = adam_step(xb, g, sb, **h)\n"
+                "return float(abs(xa[0]) / abs(xb[0]))",
+            "Adam continues from almost Adam's moments":
+                "h = {'learning_rate': 0.001, 'beta1': beta1, 'beta2': beta2, 'eps': 0.0}\n"
+                "g = np.array([1.0])\n"
+                "xa = xb = np.zeros(1)\n"
+                "sa = {'first_moment': np.zeros(1), 'second_moment': np.zeros(1)}\n"
+                "for _ in range(num_steps):\n"
+                "    xa, sa = adam_almost_step(xa, g, sa, **h)\n"
+                "sb = {**sa, 't': 0}\n"
+                "for _ in range(num_steps):\n"
+                "    xb, sb = adam_step(xb, g, sb, **h)\n"
+                "return float(abs(xa[0]) / abs(xb[0]))",
+            "uses course_lib.optim (forbidden)":
+                "from course_lib import optim\n"
+                "adam = optim.Adam(0.001, beta1, beta2, 0.0, bias_correction=False)\n"
+                "a = optim.step_ratios(adam, np.ones(num_steps))\n"
+                "return float(np.mean(a))",
+        },
     },
     "08_schedules": {
         "warmup_cosine": {
@@ -1350,6 +1414,30 @@ CONTROLS = {
                 'm_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)\n'
                 'update = weight_decay * x + m_hat / (np.sqrt(v_hat) + eps)\n'
                 "return x - learning_rate * update, {'first_moment': m, 'second_moment': v, 't': t}",
+        },
+        'uncorrected_step_ratio': {
+            'run with your own adam_almost_step':
+                "x, state = np.zeros(1), {'first_moment': np.zeros(1), 'second_moment': np.zeros(1)}\n"
+                'for _ in range(t):\n'
+                '    previous = x\n'
+                '    x, state = adam_almost_step(x, np.array([2.5]), state, 1.0, beta1, beta2, 0.0)\n'
+                'return float(abs(x - previous)[0])',
+            'through expm1 and log1p':
+                'return float(-np.expm1(t * np.log(beta1)) / np.sqrt(-np.expm1(t * np.log1p(beta2 - 1))))',
+        },
+        'overshoot_ratio': {
+            'sum of the steps, gradient -2, learning rate 0.1':
+                "h = dict(learning_rate=0.1, beta1=beta1, beta2=beta2, eps=0)\n"
+                "sa = {'first_moment': np.zeros(1), 'second_moment': np.zeros(1)}\n"
+                "sb, xa, xb, da, db = dict(sa, t=0), np.zeros(1), np.zeros(1), 0.0, 0.0\n"
+                'for _ in range(num_steps):\n'
+                '    na, sa = adam_almost_step(xa, np.array([-2.0]), sa, **h)\n'
+                '    nb, sb = adam_step(xb, np.array([-2.0]), sb, **h)\n'
+                '    da, db, xa, xb = da + abs(na - xa)[0], db + abs(nb - xb)[0], na, nb\n'
+                'return da / db',
+            'the theory of exercise 4':
+                'ratios = [uncorrected_step_ratio(t, beta1, beta2) for t in range(1, num_steps + 1)]\n'
+                'return float(np.mean(ratios))',
         },
     },
     '08_schedules': {

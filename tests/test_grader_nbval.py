@@ -78,6 +78,8 @@ def test_grader_agrees_with_nbval(template, tmp_path):
         cells = _nbval_cells(path, tmp_path)
         index_of = {cell.id: i for i, cell in enumerate(c for c in spliced.cells if c.cell_type == "code")}
         for exercise in solution.exercises.values():
+            if exercise.written:  # no cell nbval runs; the grader leaves it pending for a person
+                continue
             graded = [index_of[c] for c in exercise.answer_cells + exercise.check_cells]
             nbval_passed = all(cells[i] for i in graded)
             grader_passed = rows[name][exercise.id]["status"] == "passed"

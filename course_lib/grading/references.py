@@ -111,6 +111,19 @@ def adagrad_distance(hessian, x0, learning_rate, num_steps):
     return float(np.linalg.norm(x))
 
 
+def uncorrected_step_ratio(t, beta1, beta2):
+    """Under a constant gradient g from zero moments, m_t = (1 - beta1^t) g and v_t = (1 - beta2^t) g^2
+    (geometric sums), so with eps = 0 the uncorrected step over the learning rate is
+    (1 - beta1^t) / sqrt(1 - beta2^t) (computed with expm1: no cancellation for beta near 1)."""
+    return float(np.expm1(t * np.log(beta1)) / -np.sqrt(-np.expm1(t * np.log(beta2))))
+
+
+def overshoot_ratio(num_steps, beta1, beta2):
+    """With eps = 0 every bias-corrected step under a constant gradient is exactly the learning rate,
+    so the distance ratio is the mean of ``uncorrected_step_ratio`` over t = 1..num_steps."""
+    return float(np.mean([uncorrected_step_ratio(t, beta1, beta2) for t in range(1, num_steps + 1)]))
+
+
 def classify_critical_point(hessian, tol=1e-8):
     """'minimum', 'maximum', 'saddle' or 'degenerate' (an eigenvalue within tol * max|eigenvalue| of 0)."""
     eigenvalues = np.linalg.eigvalsh(np.asarray(hessian, dtype=float))

@@ -828,6 +828,36 @@ MUTANTS = {
                 "return schedules.warmup_cosine(step, learning_rate, warmup_steps, total_steps, "
                 "start_factor, min_learning_rate)",
         },
+        "cs231n_momentum_step": {
+            "plain CS231n step (the velocity keeps the old rate)":
+                "velocity = rho * state['velocity'] - learning_rate * dx\n"
+                "return x + velocity, {'velocity': velocity, 'learning_rate': learning_rate}",
+            "rescaled by old rate over new":
+                "ratio = state['learning_rate'] / learning_rate\n"
+                "velocity = rho * ratio * state['velocity'] - learning_rate * dx\n"
+                "return x + velocity, {'velocity': velocity, 'learning_rate': learning_rate}",
+            "rescales the gradient term, not the velocity":
+                "ratio = learning_rate / state['learning_rate']\n"
+                "velocity = rho * state['velocity'] - ratio * learning_rate * dx\n"
+                "return x + velocity, {'velocity': velocity, 'learning_rate': learning_rate}",
+            "keeps the previous rate in the state":
+                "ratio = learning_rate / state['learning_rate']\n"
+                "velocity = rho * ratio * state['velocity'] - learning_rate * dx\n"
+                "return x + velocity, {'velocity': velocity, 'learning_rate': state['learning_rate']}",
+            "stores the velocity with PyTorch's sign":
+                "ratio = learning_rate / state['learning_rate']\n"
+                "velocity = rho * ratio * state['velocity'] + learning_rate * dx\n"
+                "return x - velocity, {'velocity': -velocity, 'learning_rate': learning_rate}",
+            "rescales the caller's velocity in place":
+                "state['velocity'] *= learning_rate / state['learning_rate']\n"
+                "velocity = rho * state['velocity'] - learning_rate * dx\n"
+                "return x + velocity, {'velocity': velocity, 'learning_rate': learning_rate}",
+            "uses course_lib.optim (forbidden)":
+                "from course_lib import optim\n"
+                "v = {'velocity': state['velocity'] / -state['learning_rate']}\n"
+                "x_next, v = optim.momentum_step(x, dx, v, learning_rate=learning_rate, rho=rho)\n"
+                "return x_next, {'velocity': -learning_rate * v['velocity'], 'learning_rate': learning_rate}",
+        },
         "steps_to_new_floor": {
             "contraction of x, not of x^2 (no square)":
                 "def floor(a):\n"
@@ -1458,6 +1488,19 @@ CONTROLS = {
                 "angle = math.pi * (step - warmup_steps) / (total_steps - warmup_steps)\n"
                 "factor = 0.5 * (1 + math.cos(angle))\n"
                 "return min_learning_rate * (1 - factor) + learning_rate * factor",
+        },
+        "cs231n_momentum_step": {
+            "through PyTorch's velocity and back":
+                "v = rho * state['velocity'] / -state['learning_rate'] + dx\n"
+                "v_cs = -learning_rate * v\n"
+                "return x + v_cs, {'velocity': v_cs, 'learning_rate': learning_rate}",
+            "a copied state, the step as a separate array":
+                "new = dict(state)\n"
+                "ratio = learning_rate / state['learning_rate']\n"
+                "step = rho * ratio * state['velocity'] - learning_rate * dx\n"
+                "new['velocity'] = step\n"
+                "new['learning_rate'] = learning_rate\n"
+                "return x + step, new",
         },
         "steps_to_new_floor": {
             "floors simplified by hand, the log of |q| doubled":

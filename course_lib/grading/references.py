@@ -252,3 +252,13 @@ def floor_ratio(eigenvalues, learning_rate, factor, noise, num_steps, seed):
         return sum(sgd_noise_floor(lr, curvature, noise**2) for curvature in eigenvalues)
 
     return float(floor(factor * learning_rate) / floor(learning_rate))
+
+
+def cs231n_momentum_step(x, dx, state, learning_rate, rho):
+    """CS231n's velocity is -learning_rate times the course's (``momentum_to_cs231n``): convert with
+    the rate the last step used, take the course's step with this one's, convert back."""
+    velocity = np.asarray(state["velocity"], dtype=float) / -state["learning_rate"]
+    x_next, state_next = optim.momentum_step(x, dx, {"velocity": velocity}, learning_rate=learning_rate,
+                                             rho=rho)
+    return x_next, {"velocity": optim.momentum_to_cs231n(state_next["velocity"], learning_rate),
+                    "learning_rate": learning_rate}

@@ -9,7 +9,16 @@ import time
 import traceback
 from pathlib import Path
 
-from benchmarks import explorers, grading, nbgrader_compare, notebooks, optimizer_step, quasi_newton, timing
+from benchmarks import (
+    browser,
+    explorers,
+    grading,
+    nbgrader_compare,
+    notebooks,
+    optimizer_step,
+    quasi_newton,
+    timing,
+)
 from benchmarks.timing import ROOT, machine_info, pin_threads
 
 
@@ -55,13 +64,18 @@ def render(info, sections, seconds, quick):
         if verdicts else "No target could be measured.",
         "",
     ]
-    for section in sections:
-        parts += [f"## {section['title']}", "", section["text"], "",
-                  f"*Measured in {section['seconds']:.0f} s.*", ""]
-        if section["rows"]:
-            parts += [_table(section["header"], section["rows"]), ""]
-        for caption, header, rows in section["extra"]:
-            parts += [f"**{caption}**", "", _table(header, rows), ""]
+    parts += [render_section(section) for section in sections]
+    return "\n".join(parts)
+
+
+def render_section(section):
+    """One section as markdown: title, text, time taken, its tables."""
+    parts = [f"## {section['title']}", "", section["text"], "",
+             f"*Measured in {section['seconds']:.0f} s.*", ""]
+    if section["rows"]:
+        parts += [_table(section["header"], section["rows"]), ""]
+    for caption, header, rows in section["extra"]:
+        parts += [f"**{caption}**", "", _table(header, rows), ""]
     return "\n".join(parts)
 
 
@@ -83,8 +97,9 @@ def main(argv=None):
     explorer = _guarded("2. Explorer responsiveness", explorers.run, found, args.quick)
     graded = _guarded(grading.TITLE, grading.run, args.quick, args.repeats, seconds)
     against = _guarded(nbgrader_compare.TITLE, nbgrader_compare.run, args.quick, None, seconds)
+    in_browser = _guarded(browser.TITLE, browser.run, args.quick)
     info["load average at end (1/5/15 min)"] = " / ".join(f"{v:.2f}" for v in os.getloadavg())
-    sections = [step, explorer, runs, newton, graded, against]
+    sections = [step, explorer, runs, newton, graded, against, in_browser]
     report = render(info, sections, time.perf_counter() - start, args.quick)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(report + "\n")

@@ -12,7 +12,8 @@ from course_lib import optim
 ROOT = Path(__file__).resolve().parents[1]
 RATIO = re.compile(r"(\d+\.\d+)×")
 SECTIONS = ["1. Optimizer step time", "2. Explorer responsiveness", "3. Notebook execution",
-            "4. L-BFGS and BFGS against scipy.optimize", "5. Grading", "6. Against nbgrader"]
+            "4. L-BFGS and BFGS against scipy.optimize", "5. Grading", "6. Against nbgrader",
+            "7. In the browser: slider to image, deck to first slide"]
 
 
 def table_rows(body):

@@ -1,4 +1,4 @@
-"""Second-order methods: Newton, line searches, BFGS, L-BFGS and saddle-free Newton.
+"""Second-order methods: Newton, line searches, BFGS, L-BFGS, saddle-free Newton, Newton-CG, Gauss-Newton.
 
 Every method minimises around the second-order Taylor model of the loss at x,
 
@@ -7,6 +7,9 @@ Every method minimises around the second-order Taylor model of the loss at x,
 whose critical point is the Newton step p = -H^{-1} g. The methods differ in what they use for
 H^{-1}: the exact Hessian (Newton), |H|^{-1} (saddle-free Newton), or an estimate built from
 gradient differences (BFGS stores it as a dense matrix, L-BFGS keeps only the last m pairs).
+Newton-CG (Hessian-free) and Gauss-Newton never form a matrix either: they solve the Newton system
+approximately by conjugate gradients, which needs only products of H (or of the positive
+semi-definite Gauss-Newton matrix G) with vectors, each about as costly as a gradient.
 
 Conventions:
 
@@ -14,8 +17,9 @@ Conventions:
   callable f(x) with ``grad=`` (and ``hessian=``) callables; ``grad=True`` means that f returns
   ``(loss, gradient)`` together, as with scipy's ``jac=True``.
 * Every method returns a ``scipy.optimize.OptimizeResult`` with ``x, fun, jac, nit, nfev, njev,
-  success, message`` (Newton-type methods also ``nhev``). ``nfev`` counts loss evaluations and
-  ``njev`` gradient evaluations; the quasi-Newton methods always evaluate both together.
+  success, message, nhev, nhvp``. ``nfev`` counts loss evaluations, ``njev`` gradient evaluations,
+  ``nhev`` Hessian evaluations and ``nhvp`` curvature-matrix-vector products (H v for Newton-CG,
+  G v for Gauss-Newton); the line-search methods always evaluate loss and gradient together.
 * ``callback(x)`` is called with a copy of each new iterate (collect paths with ``path.append``).
 * Stopping: the gradient's largest entry falls to ``gtol``, or ``maxiter`` iterations are done.
   L-BFGS also stops on scipy L-BFGS-B's relative-reduction test (``ftol``) so that the two can be
@@ -72,7 +76,7 @@ class _Objective:
             raise ValueError(f"problem must have loss/grad methods or be callable, got {problem!r}")
         if need_hessian and not callable(self._hessian):
             raise ValueError("this method needs the Hessian: pass a problem with hessian() or hessian=")
-        self.nfev = self.njev = self.nhev = 0
+        self.nfev = self.njev = self.nhev = self.nhvp = 0
 
     def value_and_grad(self, x):
         self.nfev += 1
@@ -102,7 +106,7 @@ class _Objective:
 
 def _result(objective, x, f, g, nit, success, message):
     return OptimizeResult(x=x, fun=f, jac=g, nit=nit, nfev=objective.nfev, njev=objective.njev,
-                          nhev=objective.nhev, success=bool(success), message=message)
+                          nhev=objective.nhev, nhvp=objective.nhvp, success=bool(success), message=message)
 
 
 def _converged(g, gtol):
@@ -472,3 +476,178 @@ def lbfgs(problem, x0, grad=None, memory=10, c1=1e-4, c2=0.9, gtol=1e-5, ftol=2.
 
     return _descend(objective, x, gtol, maxiter, callback,
                     _quasi_newton_point(objective, c1, c2, direction_of, remember), ftol=ftol)
+
+
+# ---------------------------------------------------------------------------------------------
+# Truncated Newton: conjugate gradients on the Newton system, with matrix-vector products only
+
+
+def _counted_product(objective, problem, given, attribute, keyword):
+    """The product v -> B(x) v from ``given`` (a callable (x, v)) or the problem's ``attribute``,
+    counted in ``objective.nhvp`` and checked for shape."""
+    product = given if given is not None else getattr(problem, attribute, None)
+    if not callable(product):
+        raise ValueError(f"this method needs matrix-vector products: pass a problem with {attribute}() "
+                         f"or {keyword}=(a callable (x, v))")
+
+    def counted(x, v):
+        objective.nhvp += 1
+        Bv = np.asarray(product(x, v), dtype=float)
+        if Bv.shape != v.shape:
+            raise ValueError(f"{keyword} returned shape {Bv.shape}, expected {v.shape}")
+        return Bv
+
+    return counted
+
+
+def _check_truncation(forcing, cg_maxiter, dim):
+    if forcing is not None and not 0 < forcing < 1:
+        raise ValueError(f"forcing must be None (eta = min(0.5, sqrt|g|)) or lie in (0, 1), got {forcing}")
+    return 20 * dim if cg_maxiter is None else validate.count("cg_maxiter", cg_maxiter, 1)
+
+
+def truncated_cg(product, g, tolerance, maxiter):
+    """Solve B p = -g approximately by conjugate gradients from p = 0 with products B d only
+    (Nocedal & Wright 2006, Algorithm 7.1):
+
+        r = g,  d = -g                                  (r = B p + g, the residual)
+        repeat:
+            if d^T B d <= 0: stop                       (negative curvature: B is not positive definite)
+            alpha = r^T r / d^T B d,   p = p + alpha d,   r_new = r + alpha B d
+            if |r_new|_1 <= tolerance: stop             (truncation)
+            d = -r_new + (r_new^T r_new / r^T r) d,   r = r_new
+
+    Every iterate after the first is a descent direction (g^T p < 0). When the very first direction
+    has non-positive curvature the answer is the steepest-descent step -g (scaled by |g|^2 / |g^T B g|,
+    as scipy's Newton-CG does). Returns an ``OptimizeResult`` with ``x`` (p), ``curvature``
+    (p^T B p), ``nit`` (products used) and ``message``.
+    """
+    g = np.asarray(g, dtype=float)
+    p, r, d = np.zeros_like(g), g.copy(), -g
+    rr = r @ r
+    for nit in range(1, maxiter + 1):
+        Bd = product(d)
+        curvature = d @ Bd
+        if not curvature > 0:
+            if nit > 1:
+                return OptimizeResult(x=p, curvature=p @ (r - g), nit=nit, message="negative curvature")
+            scale = rr / abs(curvature) if curvature != 0 else 1.0
+            return OptimizeResult(x=-scale * g, curvature=scale**2 * curvature, nit=nit,
+                                  message="negative curvature at the first CG step: steepest descent")
+        alpha = rr / curvature
+        p += alpha * d
+        r += alpha * Bd
+        rr_new = r @ r
+        if np.abs(r).sum() <= tolerance:
+            break
+        d = -r + (rr_new / rr) * d
+        rr = rr_new
+    else:
+        return OptimizeResult(x=p, curvature=p @ (r - g), nit=maxiter, message="reached cg_maxiter")
+    # B p = r - g, so p^T B p needs no further product.
+    return OptimizeResult(x=p, curvature=p @ (r - g), nit=nit, message="residual below the forcing tolerance")
+
+
+def _forcing_tolerance(g, forcing):
+    """Nocedal & Wright (7.3): stop CG at |r| <= eta |g| with eta = min(0.5, sqrt|g|) (superlinear
+    convergence), or with a fixed eta (linear convergence). The norms are 1-norms, as in scipy's
+    Newton-CG; with 2-norms the early solves are tighter, which on Rosenbrock (n = 100) costs more
+    iterations and line-search evaluations."""
+    norm = np.linalg.norm(g, 1)
+    return (min(0.5, np.sqrt(norm)) if forcing is None else forcing) * norm
+
+
+def newton_cg(problem, x0, grad=None, hessp=None, forcing=None, cg_maxiter=None, c1=1e-4, c2=0.9, gtol=1e-5,
+              maxiter=1000, callback=None):
+    """Newton-CG, also called truncated Newton or Hessian-free optimisation (Nocedal & Wright 2006,
+    Algorithm 7.1; Martens 2010): Newton's step without ever forming the Hessian.
+
+        p ≈ solution of H p = -g by conjugate gradients (``truncated_cg``), using products H v only,
+            stopped once |H p + g|_1 <= eta |g|_1, eta = min(0.5, sqrt|g|_1) (``forcing``),
+            or at the first direction of negative curvature
+        x = x + alpha p,   alpha from a strong-Wolfe line search starting at 1
+
+    A Hessian-vector product costs about one gradient (``Network.hessian_vector_product`` computes it
+    by Pearlmutter's R-operator), so an iteration costs a few gradients, not O(n^3). Loose CG solves
+    far from the minimum and tighter ones near it give superlinear convergence. Stopping on negative
+    curvature keeps the direction downhill where H is indefinite, but it does not escape saddles
+    the way saddle-free Newton does.
+
+    ``hessp(x, v)`` returns H(x) v; by default the problem's ``hessian_vector_product``. The result
+    counts the products in ``nhvp``, the CG iterations of every step in ``cg_iterations``, and the
+    steps whose CG stopped on negative curvature in ``negative_curvature``.
+    """
+    objective = _Objective(problem, grad)
+    x = _check_start(x0, objective.dim)
+    product = _counted_product(objective, problem, hessp, "hessian_vector_product", "hessp")
+    return _truncated_newton(objective, x, product, forcing, cg_maxiter, c1, c2, gtol, maxiter, callback)
+
+
+def gauss_newton(problem, x0, grad=None, gnvp=None, damping=1.0, adapt_damping=True, forcing=None,
+                 cg_maxiter=None, c1=1e-4, c2=0.9, gtol=1e-5, maxiter=1000, callback=None):
+    """Gauss-Newton with Levenberg-Marquardt damping, solved by conjugate gradients: Newton-CG with the
+    Hessian replaced by the generalized Gauss-Newton matrix G (Schraudolph 2002; Martens 2010):
+
+        p ≈ solution of (G + lambda I) p = -g by CG (``truncated_cg``, products G v only)
+        x = x + alpha p,   alpha from a strong-Wolfe line search starting at 1
+        rho = (f(x + alpha p) - f(x)) / (alpha g^T p + alpha^2/2 p^T G p)   (actual / predicted decrease)
+        lambda = 3/2 lambda if rho < 1/4,   2/3 lambda if rho > 3/4         (Martens 2010, section 4.1)
+
+    For a loss f(x) = (1/N) sum_i l(z_i(x)) of model outputs z_i, G = (1/N) sum_i J_i^T H_i J_i, with
+    J_i the outputs' Jacobian and H_i the Hessian of l in the outputs: the Hessian without the terms
+    in the outputs' second derivatives. For least squares (l = |z - t|^2 / 2, H_i = I) it is the classic
+    J^T J. When l is convex in z, G is positive semi-definite everywhere, so with lambda > 0 CG never
+    meets negative curvature, unlike Newton-CG on a non-convex loss. Where the model is trusted
+    (rho near 1) lambda shrinks towards Gauss-Newton; where it is not, lambda grows towards a short
+    gradient step. ``damping=0, adapt_damping=False`` is plain Gauss-Newton.
+
+    ``gnvp(x, v)`` returns G(x) v; by default the problem's ``gauss_newton_vector_product``. The result
+    counts the products in ``nhvp``, and also returns the final ``damping``.
+    """
+    objective = _Objective(problem, grad)
+    x = _check_start(x0, objective.dim)
+    validate.nonnegative("damping", damping)
+    product = _counted_product(objective, problem, gnvp, "gauss_newton_vector_product", "gnvp")
+    return _truncated_newton(objective, x, product, forcing, cg_maxiter, c1, c2, gtol, maxiter, callback,
+                             damping=damping, adapt_damping=adapt_damping)
+
+
+def _truncated_newton(objective, x, product, forcing, cg_maxiter, c1, c2, gtol, maxiter, callback,
+                      damping=None, adapt_damping=False):
+    """The loop Newton-CG and Gauss-Newton share: a CG direction, a strong-Wolfe step from 1 and, with
+    ``damping``, the Levenberg-Marquardt update of lambda from the reduction ratio."""
+    cg_maxiter = _check_truncation(forcing, cg_maxiter, x.size)
+    _check_wolfe_constants(c1, c2)
+    validate.nonnegative("gtol", gtol)
+    maxiter = validate.count("maxiter", maxiter, 0)
+    cg_iterations, negative_curvature = [], 0
+    lam = damping
+
+    def next_point(x, f, g):
+        nonlocal lam, negative_curvature
+
+        def multiply(v):
+            return product(x, v) if lam is None else product(x, v) + lam * v
+
+        cg = truncated_cg(multiply, g, _forcing_tolerance(g, forcing), cg_maxiter)
+        cg_iterations.append(cg.nit)
+        negative_curvature += cg.message.startswith("negative curvature")
+        direction = cg.x
+        if not g @ direction < 0:
+            return "the CG direction points uphill"
+        search = strong_wolfe_line_search(objective.value_and_grad, x, direction, f, g, 1.0, c1, c2)
+        if not search.success:
+            return "line search failed"
+        if adapt_damping:
+            alpha = search.step
+            undamped_curvature = cg.curvature - lam * (direction @ direction)
+            predicted = alpha * (g @ direction) + 0.5 * alpha**2 * undamped_curvature
+            rho = (search.fun - f) / predicted
+            lam *= 1.5 if rho < 0.25 else 2 / 3 if rho > 0.75 else 1.0
+        return x + search.step * direction, search.fun, search.jac
+
+    result = _descend(objective, x, gtol, maxiter, callback, next_point)
+    result.cg_iterations, result.negative_curvature = cg_iterations, negative_curvature
+    if damping is not None:
+        result.damping = lam
+    return result

@@ -1086,6 +1086,221 @@ MUTANTS = {
                 "return 2.0 / 3.0",
         },
     },
+    '10_capstone': {
+        'wolfe_interval': {
+            'weak Wolfe: no upper end from the curvature condition':
+                'a = -(grad @ direction) / (direction @ hessian @ direction)\n'
+                'return (1 - c2) * a, 2 * (1 - c1) * a',
+            'curvature condition only (sufficient decrease forgotten)':
+                'a = -(grad @ direction) / (direction @ hessian @ direction)\n'
+                'return (1 - c2) * a, (1 + c2) * a',
+            'sufficient decrease without the factor 2':
+                'a = -(grad @ direction) / (direction @ hessian @ direction)\n'
+                'return (1 - c2) * a, min(1 + c2, 1 - c1) * a',
+            'float32 arithmetic':
+                'h, g, p = (np.asarray(v, dtype=np.float32) for v in (hessian, grad, direction))\n'
+                'a = -(g @ p) / (p @ h @ p)\n'
+                'return (1 - c2) * a, min(1 + c2, 2 * (1 - c1)) * a',
+        },
+        'line_search_step': {
+            "weak Wolfe: accepts phi' >= c2 phi'(0)":
+                "alpha = search['alpha']\n"
+                'trial = np.array([alpha, phi, dphi])\n'
+                "lo, hi = search['lo'], search['hi']\n"
+                "if phi > search['phi0'] + c1 * alpha * search['dphi0'] or phi >= lo[1]:\n"
+                '    hi = trial\n'
+                "elif dphi >= c2 * search['dphi0']:\n"
+                "    return {**search, 'done': True}\n"
+                'else:\n'
+                '    if (dphi >= 0) if hi is None else (dphi * (hi[0] - lo[0]) >= 0):\n'
+                '        hi = lo\n'
+                '    lo = trial\n'
+                'if hi is None:\n'
+                "    return {**search, 'lo': lo, 'alpha': 2 * alpha}\n"
+                "return {**search, 'lo': lo, 'hi': hi, 'alpha': 0.5 * (lo[0] + hi[0])}",
+            'Armijo only: accepts the first trial with sufficient decrease':
+                "alpha = search['alpha']\n"
+                'trial = np.array([alpha, phi, dphi])\n'
+                "lo, hi = search['lo'], search['hi']\n"
+                "if phi <= search['phi0'] + c1 * alpha * search['dphi0'] and phi < lo[1]:\n"
+                "    return {**search, 'done': True}\n"
+                'hi = trial\n'
+                'if hi is None:\n'
+                "    return {**search, 'lo': lo, 'alpha': 2 * alpha}\n"
+                "return {**search, 'lo': lo, 'hi': hi, 'alpha': 0.5 * (lo[0] + hi[0])}",
+            'halves alpha instead of doubling it before a bracket is known':
+                "alpha = search['alpha']\n"
+                'trial = np.array([alpha, phi, dphi])\n'
+                "lo, hi = search['lo'], search['hi']\n"
+                "if phi > search['phi0'] + c1 * alpha * search['dphi0'] or phi >= lo[1]:\n"
+                '    hi = trial\n'
+                "elif abs(dphi) <= -c2 * search['dphi0']:\n"
+                "    return {**search, 'done': True}\n"
+                'else:\n'
+                '    if (dphi >= 0) if hi is None else (dphi * (hi[0] - lo[0]) >= 0):\n'
+                '        hi = lo\n'
+                '    lo = trial\n'
+                'if hi is None:\n'
+                "    return {**search, 'lo': lo, 'alpha': 0.5 * alpha}\n"
+                "return {**search, 'lo': lo, 'hi': hi, 'alpha': 0.5 * (lo[0] + hi[0])}",
+            'modifies search in place':
+                "alpha = search['alpha']\n"
+                'trial = np.array([alpha, phi, dphi])\n'
+                "lo, hi = search['lo'], search['hi']\n"
+                "if phi > search['phi0'] + c1 * alpha * search['dphi0'] or phi >= lo[1]:\n"
+                '    hi = trial\n'
+                "elif abs(dphi) <= -c2 * search['dphi0']:\n"
+                "    search['done'] = True\n"
+                '    return search\n'
+                'else:\n'
+                '    if (dphi >= 0) if hi is None else (dphi * (hi[0] - lo[0]) >= 0):\n'
+                '        hi = lo\n'
+                '    lo = trial\n'
+                "search['lo'], search['hi'] = lo, hi\n"
+                "search['alpha'] = 2 * alpha if hi is None else 0.5 * (lo[0] + hi[0])\n"
+                'return search',
+            "uses course_lib.second_order's interpolation (forbidden)":
+                'from course_lib import second_order\n'
+                "alpha = search['alpha']\n"
+                'trial = np.array([alpha, phi, dphi])\n'
+                "lo, hi = search['lo'], search['hi']\n"
+                "if phi > search['phi0'] + c1 * alpha * search['dphi0'] or phi >= lo[1]:\n"
+                '    hi = trial\n'
+                "elif abs(dphi) <= -c2 * search['dphi0']:\n"
+                "    return {**search, 'done': True}\n"
+                'else:\n'
+                '    if (dphi >= 0) if hi is None else (dphi * (hi[0] - lo[0]) >= 0):\n'
+                '        hi = lo\n'
+                '    lo = trial\n'
+                'if hi is None:\n'
+                "    return {**search, 'lo': lo, 'alpha': 2 * alpha}\n"
+                "return {**search, 'lo': lo, 'hi': hi, 'alpha': float(second_order._interpolate(lo, hi))}",
+        },
+        'lbfgs_step': {
+            'no initial scaling (H0 = I)':
+                'def two_loop(g, S, Y):\n'
+                '    q, a_list = g, []\n'
+                '    for s, y in zip(reversed(S), reversed(Y)):\n'
+                '        a = (s @ q) / (y @ s)\n'
+                '        q = q - a * y\n'
+                '        a_list.append(a)\n'
+                '    r = 1.0 * q\n'
+                '    for s, y, a in zip(S, Y, reversed(a_list)):\n'
+                '        r = r + (a - (y @ r) / (y @ s)) * s\n'
+                '    return r\n'
+                'if state:\n'
+                "    d = state['direction']\n"
+                "    search = line_search_step(state['search'], loss, dx @ d, c1, c2)\n"
+                "    if not search['done']:\n"
+                "        return state['start'] + search['alpha'] * d, {**state, 'search': search}\n"
+                "    S = [*state['S'], x - state['start']][-memory:]\n"
+                "    Y = [*state['Y'], dx - state['grad']][-memory:]\n"
+                '    p, alpha = -two_loop(dx, S, Y), 1.0\n'
+                'else:\n'
+                '    S, Y, p, alpha = [], [], -dx, 1.0 / np.linalg.norm(dx)\n'
+                'slope = dx @ p\n'
+                "search = {'phi0': loss, 'dphi0': slope, 'alpha': alpha, 'hi': None, 'done': False,\n"
+                "          'lo': np.array([0.0, loss, slope])}\n"
+                "state = {'start': x, 'grad': dx, 'direction': p, 'search': search}\n"
+                "return x + alpha * p, {**state, 'S': S, 'Y': Y}",
+            'y with the wrong sign (g_old - g_new)':
+                'def two_loop(g, S, Y):\n'
+                '    q, a_list = g, []\n'
+                '    for s, y in zip(reversed(S), reversed(Y)):\n'
+                '        a = (s @ q) / (y @ s)\n'
+                '        q = q - a * y\n'
+                '        a_list.append(a)\n'
+                '    r = (S[-1] @ Y[-1]) / (Y[-1] @ Y[-1]) * q\n'
+                '    for s, y, a in zip(S, Y, reversed(a_list)):\n'
+                '        r = r + (a - (y @ r) / (y @ s)) * s\n'
+                '    return r\n'
+                'if state:\n'
+                "    d = state['direction']\n"
+                "    search = line_search_step(state['search'], loss, dx @ d, c1, c2)\n"
+                "    if not search['done']:\n"
+                "        return state['start'] + search['alpha'] * d, {**state, 'search': search}\n"
+                "    S = [*state['S'], x - state['start']][-memory:]\n"
+                "    Y = [*state['Y'], state['grad'] - dx][-memory:]\n"
+                '    p, alpha = -two_loop(dx, S, Y), 1.0\n'
+                'else:\n'
+                '    S, Y, p, alpha = [], [], -dx, 1.0 / np.linalg.norm(dx)\n'
+                'slope = dx @ p\n'
+                "search = {'phi0': loss, 'dphi0': slope, 'alpha': alpha, 'hi': None, 'done': False,\n"
+                "          'lo': np.array([0.0, loss, slope])}\n"
+                "state = {'start': x, 'grad': dx, 'direction': p, 'search': search}\n"
+                "return x + alpha * p, {**state, 'S': S, 'Y': Y}",
+            'gamma from the oldest pair, keeps the oldest pairs':
+                'def two_loop(g, S, Y):\n'
+                '    q, a_list = g, []\n'
+                '    for s, y in zip(reversed(S), reversed(Y)):\n'
+                '        a = (s @ q) / (y @ s)\n'
+                '        q = q - a * y\n'
+                '        a_list.append(a)\n'
+                '    r = (S[0] @ Y[0]) / (Y[0] @ Y[0]) * q\n'
+                '    for s, y, a in zip(S, Y, reversed(a_list)):\n'
+                '        r = r + (a - (y @ r) / (y @ s)) * s\n'
+                '    return r\n'
+                'if state:\n'
+                "    d = state['direction']\n"
+                "    search = line_search_step(state['search'], loss, dx @ d, c1, c2)\n"
+                "    if not search['done']:\n"
+                "        return state['start'] + search['alpha'] * d, {**state, 'search': search}\n"
+                "    S = [*state['S'], x - state['start']][:memory]\n"
+                "    Y = [*state['Y'], dx - state['grad']][:memory]\n"
+                '    p, alpha = -two_loop(dx, S, Y), 1.0\n'
+                'else:\n'
+                '    S, Y, p, alpha = [], [], -dx, 1.0 / np.linalg.norm(dx)\n'
+                'slope = dx @ p\n'
+                "search = {'phi0': loss, 'dphi0': slope, 'alpha': alpha, 'hi': None, 'done': False,\n"
+                "          'lo': np.array([0.0, loss, slope])}\n"
+                "state = {'start': x, 'grad': dx, 'direction': p, 'search': search}\n"
+                "return x + alpha * p, {**state, 'S': S, 'Y': Y}",
+            'knows the answer is all ones (ignores what it is told)':
+                'return np.ones_like(x), {}',
+        },
+        'adam_step': {
+            'no bias correction':
+                "t = state['t'] + 1\n"
+                "m = beta1 * state['first_moment'] + (1 - beta1) * dx\n"
+                "v = beta2 * state['second_moment'] + (1 - beta2) * dx * dx\n"
+                "state = {'first_moment': m, 'second_moment': v, 't': t}\n"
+                'return x - learning_rate * m / (np.sqrt(v) + eps), state',
+            't used before it is incremented':
+                "t = state['t']\n"
+                "m = beta1 * state['first_moment'] + (1 - beta1) * dx\n"
+                "v = beta2 * state['second_moment'] + (1 - beta2) * dx * dx\n"
+                'm_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)\n'
+                "state = {'first_moment': m, 'second_moment': v, 't': t + 1}\n"
+                'return x - learning_rate * m_hat / (np.sqrt(v_hat) + eps), state',
+            'eps inside the square root':
+                "t = state['t'] + 1\n"
+                "m = beta1 * state['first_moment'] + (1 - beta1) * dx\n"
+                "v = beta2 * state['second_moment'] + (1 - beta2) * dx * dx\n"
+                'step = learning_rate * (m / (1 - beta1**t)) / np.sqrt(v / (1 - beta2**t) + eps)\n'
+                "return x - step, {'first_moment': m, 'second_moment': v, 't': t}",
+            'modifies state in place':
+                "state['t'] += 1\n"
+                "t = state['t']\n"
+                "m = beta1 * state['first_moment'] + (1 - beta1) * dx\n"
+                "v = beta2 * state['second_moment'] + (1 - beta2) * dx * dx\n"
+                'step = learning_rate * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps)\n'
+                "return x - step, {'first_moment': m, 'second_moment': v, 't': t}",
+            'uses course_lib.optim (forbidden)':
+                'from course_lib import optim\n'
+                'return optim.adam_step(x, dx, state, learning_rate=learning_rate,\n'
+                '                       beta1=beta1, beta2=beta2, eps=eps)',
+        },
+        'adam_settings': {
+            'the usual default learning rate 1e-3 (too slow for 400 steps)':
+                "return {'learning_rate': 1e-3}",
+            'learning rate 0.3 (too large)':
+                "return {'learning_rate': 0.3}",
+            'beta1 and beta2 swapped':
+                "return {'learning_rate': 0.02, 'beta1': 0.999, 'beta2': 0.9}",
+            "the learning rate under PyTorch's name lr":
+                "return {'lr': 0.02}",
+        },
+    },
 }
 
 # Correct answers written differently from the key (other formulations, other numerics): the checks
@@ -1615,6 +1830,131 @@ CONTROLS = {
                 'return abs(xs[-1] / xs[-2])',
             'the theory (2/3)':
                 'return 2 / 3',
+        },
+    },
+    '10_capstone': {
+        'wolfe_interval': {
+            "the parabola's coefficients":
+                'b = grad @ direction\n'
+                'c = 0.5 * direction @ hessian @ direction\n'
+                'vertex = -b / (2 * c)\n'
+                'armijo = (c1 - 1) * b / c  # phi(a) - phi(0) - c1 a b = a ((1 - c1) b + c a) <= 0\n'
+                'return float((1 - c2) * vertex), float(min((1 + c2) * vertex, armijo))',
+            'einsum and explicit ends':
+                "curvature = np.einsum('i,ij,j->', direction, hessian, direction)\n"
+                'slope = np.dot(grad, direction)\n'
+                'low = (1 - c2) * -slope / curvature\n'
+                'high = min((1 + c2) * -slope / curvature, 2 * (1 - c1) * -slope / curvature)\n'
+                'return low, high',
+        },
+        'line_search_step': {
+            'bisection inside the bracket':
+                "alpha = search['alpha']\n"
+                'trial = np.array([alpha, phi, dphi])\n'
+                "lo, hi = search['lo'], search['hi']\n"
+                "if phi > search['phi0'] + c1 * alpha * search['dphi0'] or phi >= lo[1]:\n"
+                '    hi = trial\n'
+                "elif abs(dphi) <= -c2 * search['dphi0']:\n"
+                "    return {**search, 'done': True}\n"
+                'else:\n'
+                '    if (dphi >= 0) if hi is None else (dphi * (hi[0] - lo[0]) >= 0):\n'
+                '        hi = lo\n'
+                '    lo = trial\n'
+                'if hi is None:\n'
+                "    return {**search, 'lo': lo, 'alpha': 2 * alpha}\n"
+                "return {**search, 'lo': lo, 'hi': hi, 'alpha': 0.5 * (lo[0] + hi[0])}",
+            'quadratic interpolation, new dict built key by key':
+                "a0, f0, d0 = search['alpha'], search['phi0'], search['dphi0']\n"
+                "lo, hi = np.array(search['lo']), search['hi']\n"
+                "new = {'phi0': f0, 'dphi0': d0, 'alpha': a0, 'lo': lo, 'hi': hi, 'done': False}\n"
+                'if phi > f0 + c1 * a0 * d0 or phi >= lo[1]:\n'
+                "    new['hi'] = np.array([a0, phi, dphi])\n"
+                'elif abs(dphi) <= c2 * abs(d0):\n'
+                "    new['done'] = True\n"
+                '    return new\n'
+                'else:\n'
+                '    if hi is None and dphi >= 0 or hi is not None and dphi * (hi[0] - lo[0]) >= 0:\n'
+                "        new['hi'] = lo\n"
+                "    new['lo'] = np.array([a0, phi, dphi])\n"
+                "if new['hi'] is None:\n"
+                "    new['alpha'] = 2.0 * a0\n"
+                '    return new\n'
+                "(a, fa, da), (b, fb, db) = new['lo'], new['hi']\n"
+                'curvature = (fb - fa - da * (b - a)) / (b - a) ** 2\n'
+                'guess = a - da / (2 * curvature) if curvature > 0 else 0.5 * (a + b)\n'
+                'left, right = min(a, b), max(a, b)\n'
+                'inside = left + 0.1 * (right - left) <= guess <= right - 0.1 * (right - left)\n'
+                "new['alpha'] = float(guess if inside else 0.5 * (a + b))\n"
+                'return new',
+        },
+        'lbfgs_step': {
+            'history as 2-D arrays, two-loop with indices':
+                'if not state:\n'
+                '    p = -dx\n'
+                '    S = Y = np.zeros((0, len(x)))\n'
+                '    alpha = 1.0 / np.linalg.norm(dx)\n'
+                'else:\n'
+                "    search = line_search_step(state['search'], loss, dx @ state['p'], c1, c2)\n"
+                "    if not search['done']:\n"
+                "        return state['x0'] + search['alpha'] * state['p'], dict(state, search=search)\n"
+                "    S = np.vstack([state['S'], x - state['x0']])[-memory:]\n"
+                "    Y = np.vstack([state['Y'], dx - state['g0']])[-memory:]\n"
+                '    q = dx.copy()\n'
+                '    a = np.zeros(len(S))\n'
+                '    for i in range(len(S) - 1, -1, -1):\n'
+                '        a[i] = S[i] @ q / (Y[i] @ S[i])\n'
+                '        q = q - a[i] * Y[i]\n'
+                '    r = q * (S[-1] @ Y[-1]) / (Y[-1] @ Y[-1])\n'
+                '    for i in range(len(S)):\n'
+                '        r = r + (a[i] - Y[i] @ r / (Y[i] @ S[i])) * S[i]\n'
+                '    p, alpha = -r, 1.0\n'
+                'slope = dx @ p\n'
+                "search = {'phi0': loss, 'dphi0': slope, 'alpha': alpha, 'hi': None, 'done': False,\n"
+                "          'lo': np.array([0.0, loss, slope])}\n"
+                "return x + alpha * p, {'x0': x, 'g0': dx, 'p': p, 'search': search, 'S': S, 'Y': Y}",
+            'the BFGS matrix built from the pairs':
+                'if not state:\n'
+                '    S, Y, p, alpha = [], [], -dx, 1.0 / np.linalg.norm(dx)\n'
+                'else:\n'
+                "    d = state['direction']\n"
+                "    search = line_search_step(state['search'], loss, dx @ d, c1, c2)\n"
+                "    if not search['done']:\n"
+                "        return state['start'] + search['alpha'] * d, {**state, 'search': search}\n"
+                "    S = [*state['S'], x - state['start']][-memory:]\n"
+                "    Y = [*state['Y'], dx - state['grad']][-memory:]\n"
+                '    n = len(x)\n'
+                '    H = (S[-1] @ Y[-1]) / (Y[-1] @ Y[-1]) * np.eye(n)\n'
+                '    for s, y in zip(S, Y):\n'
+                '        rho = 1.0 / (y @ s)\n'
+                '        V = np.eye(n) - rho * np.outer(y, s)\n'
+                '        H = V.T @ H @ V + rho * np.outer(s, s)\n'
+                '    p, alpha = -H @ dx, 1.0\n'
+                'slope = dx @ p\n'
+                "search = {'phi0': loss, 'dphi0': slope, 'alpha': alpha, 'hi': None, 'done': False,\n"
+                "          'lo': np.array([0.0, loss, slope])}\n"
+                "state = {'start': x, 'grad': dx, 'direction': p, 'search': search}\n"
+                "return x + alpha * p, {**state, 'S': S, 'Y': Y}",
+        },
+        'adam_step': {
+            'increments':
+                "t = state['t'] + 1\n"
+                "m = state['first_moment'] + (1 - beta1) * (dx - state['first_moment'])\n"
+                "v = state['second_moment'] + (1 - beta2) * (dx * dx - state['second_moment'])\n"
+                'step = learning_rate * m / (1 - beta1**t) / (np.sqrt(v / (1 - beta2**t)) + eps)\n'
+                "return x - step, {'first_moment': m, 'second_moment': v, 't': t}",
+            'corrected moments by name':
+                "t = state['t'] + 1\n"
+                "m = beta1 * state['first_moment'] + (1 - beta1) * dx\n"
+                "v = beta2 * state['second_moment'] + (1 - beta2) * dx**2\n"
+                'm_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)\n'
+                "state = {'first_moment': m, 'second_moment': v, 't': t}\n"
+                'return x - learning_rate * m_hat / (np.sqrt(v_hat) + eps), state',
+        },
+        'adam_settings': {
+            'learning rate 0.03':
+                "return {'learning_rate': 0.03}",
+            'every setting spelled out':
+                "return {'learning_rate': 0.015, 'beta1': 0.9, 'beta2': 0.999, 'eps': 1e-8}",
         },
     },
 }

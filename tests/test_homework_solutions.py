@@ -11,8 +11,12 @@ def verdicts(tmp_path_factory):
     return run_nbval([SOLUTIONS / f"{name}.ipynb" for name in NOTEBOOKS], tmp_path_factory.mktemp("nbval"))[0]
 
 
-def test_there_are_eight_assignments_with_graded_exercises():
-    assert len(NOTEBOOKS) == 8
+HOMEWORK = ["01_conditioning", "02_minima_saddles", "03_minibatch_noise", "04_momentum", "05_nesterov",
+            "06_adagrad_rmsprop", "07_adam", "08_schedules", "09_newton_lbfgs", "10_capstone"]
+
+
+def test_every_homework_is_there_with_graded_exercises():
+    assert NOTEBOOKS == HOMEWORK
     for name in NOTEBOOKS:
         assignment = load_assignment(SOLUTIONS / f"{name}.ipynb")
         assert assignment.exercises and all(e.points > 0 for e in assignment.exercises.values())

@@ -16,6 +16,7 @@ import itertools
 import numpy as np
 
 from course_lib import optim, second_order, theory
+from course_lib.grading import experiments
 from course_lib.problems import LeastSquares, Rosenbrock
 
 condition_number = theory.condition_number
@@ -262,3 +263,80 @@ def cs231n_momentum_step(x, dx, state, learning_rate, rho):
                                              rho=rho)
     return x_next, {"velocity": optim.momentum_to_cs231n(state_next["velocity"], learning_rate),
                     "learning_rate": learning_rate}
+
+
+# -- homework 10: the capstone (the experiments that drive the student's code: ``experiments``) --------
+
+def wolfe_interval(hessian, grad, direction, c1, c2):
+    """The step lengths that satisfy the strong Wolfe conditions on a quadratic.
+
+    phi(a) = f(x + a p) = f + a g.p + a^2/2 p.Hp is least at a* = -g.p / p.Hp; sufficient decrease
+    phi(a) <= f + c1 a g.p holds for a <= 2 (1 - c1) a*, and the curvature condition
+    |phi'(a)| = |g.p| |1 - a / a*| <= c2 |g.p| for (1 - c2) a* <= a <= (1 + c2) a*.
+    """
+    hessian, grad, direction = (np.asarray(v, dtype=float) for v in (hessian, grad, direction))
+    exact = -(grad @ direction) / (direction @ hessian @ direction)
+    return float((1 - c2) * exact), float(min(1 + c2, 2 * (1 - c1)) * exact)
+
+
+def line_search_step(search, phi, dphi, c1=1e-4, c2=0.9):
+    """One trial of the strong-Wolfe line search of Nocedal & Wright (Algorithms 3.5 and 3.6) in
+    ask-and-tell form: told phi and phi' at ``search["alpha"]``, accept it (``done``), or move an
+    end of the bracket [lo, hi] to it and return the next trial: twice alpha while there is no
+    bracket, else a point inside it (``second_order``'s safeguarded cubic interpolation)."""
+    alpha = float(search["alpha"])
+    trial = np.array([alpha, phi, dphi])
+    lo, hi = np.asarray(search["lo"], dtype=float), search["hi"]
+    if phi > search["phi0"] + c1 * alpha * search["dphi0"] or phi >= lo[1]:
+        hi = trial
+    elif abs(dphi) <= -c2 * search["dphi0"]:
+        return {**search, "done": True}
+    else:
+        # lo moves to the trial; the bracket keeps the side towards which phi' points downhill.
+        if (dphi >= 0) if hi is None else (dphi * (hi[0] - lo[0]) >= 0):
+            hi = lo
+        lo = trial
+    following = 2 * alpha if hi is None else second_order._interpolate(lo, np.asarray(hi, dtype=float))
+    return {**search, "lo": lo, "hi": hi, "alpha": float(following)}
+
+
+def lbfgs_step(x, loss, dx, state, memory=10, c1=1e-4, c2=0.9):
+    """L-BFGS in ask-and-tell form: told the loss and gradient at ``x`` (the point it asked for),
+    continue the line search along the current direction, or, when it accepts x, remember
+    s = x - start, y = dx - grad (the last ``memory`` pairs), take the new direction -H dx
+    (``second_order.two_loop_recursion``) and ask for its trial step 1. The first direction is -dx
+    with a trial step of length 1."""
+    if state:
+        search = line_search_step(state["search"], loss, dx @ state["direction"], c1, c2)
+        if not search["done"]:
+            return state["start"] + search["alpha"] * state["direction"], {**state, "search": search}
+        s_history = [*state["s_history"], x - state["start"]][-memory:]
+        y_history = [*state["y_history"], dx - state["grad"]][-memory:]
+        direction, alpha = -second_order.two_loop_recursion(dx, s_history, y_history), 1.0
+    else:
+        s_history, y_history = [], []
+        direction, alpha = -dx, 1.0 / np.linalg.norm(dx)
+    search = experiments.start_search(loss, dx @ direction, alpha)
+    state = {"start": x, "grad": dx, "direction": direction, "search": search,
+             "s_history": s_history, "y_history": y_history}
+    return x + alpha * direction, state
+
+
+def adam_settings():
+    """Adam's settings for the capstone's 400-step budget (chosen by the experiment in the homework)."""
+    return {"learning_rate": 0.02}
+
+
+def line_search_verdict(*case):
+    """The verdict of a correct line search in every case of ``experiments.line_search_experiments``."""
+    return experiments.ACCEPTED
+
+
+def lbfgs_verdict(*case):
+    """The verdict of an L-BFGS as fast as the case's ratio (its last argument) of scipy's evaluations."""
+    return experiments.raced(case[-1])
+
+
+def training_verdict(seed, target):
+    """The verdict of a correct Adam with well-chosen settings in ``experiments.adam_training_experiment``."""
+    return experiments.REACHED

@@ -523,6 +523,8 @@ def truncated_cg(product, g, tolerance, maxiter):
     (p^T B p), ``nit`` (products used) and ``message``.
     """
     g = np.asarray(g, dtype=float)
+    validate.nonnegative("tolerance", tolerance)
+    maxiter = validate.count("maxiter", maxiter, 1)
     p, r, d = np.zeros_like(g), g.copy(), -g
     rr = r @ r
     for nit in range(1, maxiter + 1):
@@ -560,7 +562,7 @@ def _forcing_tolerance(g, forcing):
 def newton_cg(problem, x0, grad=None, hessp=None, forcing=None, cg_maxiter=None, c1=1e-4, c2=0.9, gtol=1e-5,
               maxiter=1000, callback=None):
     """Newton-CG, also called truncated Newton or Hessian-free optimisation (Nocedal & Wright 2006,
-    Algorithm 7.1; Martens 2010): Newton's step without ever forming the Hessian.
+    chapter 7, Algorithm 7.1; Martens 2010): Newton's step without ever forming the Hessian.
 
         p ≈ solution of H p = -g by conjugate gradients (``truncated_cg``), using products H v only,
             stopped once |H p + g|_1 <= eta |g|_1, eta = min(0.5, sqrt|g|_1) (``forcing``),
@@ -607,6 +609,8 @@ def gauss_newton(problem, x0, grad=None, gnvp=None, damping=1.0, adapt_damping=T
     objective = _Objective(problem, grad)
     x = _check_start(x0, objective.dim)
     validate.nonnegative("damping", damping)
+    if adapt_damping and damping == 0:
+        raise ValueError("adapt_damping needs damping > 0 to start from (lambda = 0 stays 0)")
     product = _counted_product(objective, problem, gnvp, "gauss_newton_vector_product", "gnvp")
     return _truncated_newton(objective, x, product, forcing, cg_maxiter, c1, c2, gtol, maxiter, callback,
                              damping=damping, adapt_damping=adapt_damping)
@@ -642,7 +646,8 @@ def _truncated_newton(objective, x, product, forcing, cg_maxiter, c1, c2, gtol, 
             alpha = search.step
             undamped_curvature = cg.curvature - lam * (direction @ direction)
             predicted = alpha * (g @ direction) + 0.5 * alpha**2 * undamped_curvature
-            rho = (search.fun - f) / predicted
+            # A model that predicts no decrease is not to be trusted either (rho = 0: more damping).
+            rho = (search.fun - f) / predicted if predicted < 0 else 0.0
             lam *= 1.5 if rho < 0.25 else 2 / 3 if rho > 0.75 else 1.0
         return x + search.step * direction, search.fun, search.jac
 

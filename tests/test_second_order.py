@@ -541,6 +541,10 @@ def test_on_a_network_gauss_newton_never_meets_negative_curvature_and_newton_cg_
         (lambda p: newton_cg(p, [np.nan, 0, 0], hessp=lambda x, v: v), "finite"),
         (lambda p: gauss_newton(p, np.zeros(4), gnvp=lambda x, v: v), r"x0 must have shape \(3,\)"),
         (lambda p: newton_cg(p.loss, np.zeros(3), hessp=lambda x, v: v), "grad must be given"),
+        (lambda p: gauss_newton(p, np.zeros(3), gnvp=lambda x, v: v, damping=0.0), "adapt_damping"),
+        (lambda p: gauss_newton(p, np.zeros(3), gnvp=lambda x, v: v, damping=np.nan), "damping"),
+        (lambda p: truncated_cg(lambda d: d, np.ones(3), tolerance=-1.0, maxiter=5), "tolerance"),
+        (lambda p: truncated_cg(lambda d: d, np.ones(3), tolerance=0.1, maxiter=0), "maxiter"),
     ],
 )
 def test_truncated_newton_bad_input_raises_a_clear_value_error(call, match):

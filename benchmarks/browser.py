@@ -93,7 +93,8 @@ def show_interact_versions():
     from course_lib.widgets import Explorer
 
     get_ipython().run_line_magic("matplotlib", "inline")  # what `make lab` kernels use
-    explorers = [o for o in gc.get_objects() if isinstance(o, Explorer) and o.update_seconds]
+    # type(), not isinstance: isinstance on a dead weakref.proxy raises ReferenceError
+    explorers = [o for o in gc.get_objects() if issubclass(type(o), Explorer) and o.update_seconds]
     versions = []
     for i, explorer in enumerate(explorers):
         explorer.image.add_class(f"bench-explorer-{i}")

@@ -517,9 +517,9 @@ def truncated_cg(product, g, tolerance, maxiter):
             if |r_new|_1 <= tolerance: stop             (truncation)
             d = -r_new + (r_new^T r_new / r^T r) d,   r = r_new
 
-    Every iterate after the first is a descent direction (g^T p < 0). When the very first direction
-    has non-positive curvature the answer is the steepest-descent step -g (scaled by |g|^2 / |g^T B g|,
-    as scipy's Newton-CG does). Returns an ``OptimizeResult`` with ``x`` (p), ``curvature``
+    While the curvature stays positive every iterate is a descent direction (g^T p < 0). When the
+    first direction has non-positive curvature the answer is the steepest-descent step -g (scaled by
+    |g|^2 / |g^T B g|, as scipy's Newton-CG does). Returns an ``OptimizeResult`` with ``x`` (p), ``curvature``
     (p^T B p), ``nit`` (products used) and ``message``.
     """
     g = np.asarray(g, dtype=float)
@@ -569,8 +569,9 @@ def newton_cg(problem, x0, grad=None, hessp=None, forcing=None, cg_maxiter=None,
             or at the first direction of negative curvature
         x = x + alpha p,   alpha from a strong-Wolfe line search starting at 1
 
-    A Hessian-vector product costs about one gradient (``Network.hessian_vector_product`` computes it
-    by Pearlmutter's R-operator), so an iteration costs a few gradients, not O(n^3). Loose CG solves
+    A Hessian-vector product costs a small multiple of a gradient (``Network.hessian_vector_product``
+    computes it by Pearlmutter's R-operator, for about two gradients), so an iteration costs some
+    gradients, not O(n^3). Loose CG solves
     far from the minimum and tighter ones near it give superlinear convergence. Stopping on negative
     curvature keeps the direction downhill where H is indefinite, but it does not escape saddles
     the way saddle-free Newton does.
@@ -593,7 +594,7 @@ def gauss_newton(problem, x0, grad=None, gnvp=None, damping=1.0, adapt_damping=T
         p ≈ solution of (G + lambda I) p = -g by CG (``truncated_cg``, products G v only)
         x = x + alpha p,   alpha from a strong-Wolfe line search starting at 1
         rho = (f(x + alpha p) - f(x)) / (alpha g^T p + alpha^2/2 p^T G p)   (actual / predicted decrease)
-        lambda = 3/2 lambda if rho < 1/4,   2/3 lambda if rho > 3/4         (Martens 2010, section 4.1)
+        lambda = 3/2 lambda if rho < 1/4,   2/3 lambda if rho > 3/4         (Martens 2010)
 
     For a loss f(x) = (1/N) sum_i l(z_i(x)) of model outputs z_i, G = (1/N) sum_i J_i^T H_i J_i, with
     J_i the outputs' Jacobian and H_i the Hessian of l in the outputs: the Hessian without the terms

@@ -59,8 +59,10 @@ def _search_verdict(student_step, fun, x, direction, alpha0, c1, c2, max_trials)
     search = start_search(f0, dphi0, alpha0)
     for _ in range(max_trials):
         asked = search["alpha"]
+        if isinstance(asked, np.ndarray) and asked.ndim == 0:  # np.array(0.5) is a number too
+            asked = asked.item()
         if isinstance(asked, bool) or not isinstance(asked, int | float) or not asked > 0:
-            return f"asked for the step length alpha = {asked!r} (need a number > 0)"
+            return f"asked for the step length alpha = {checks.literal(asked)[:100]} (need a number > 0)"
         value, g = fun(x + asked * direction)
         slope = float(g @ direction)
         search = checks.call(student_step, search, value, slope, c1, c2)

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import nbformat
 
-from benchmarks.timing import ROOT, Spread, section
+from benchmarks.timing import ROOT, Spread, _git_commit, section
 
 TITLE = "7. In the browser: slider to image, deck to first slide"
 TARGET_RATIO, TARGET_MS = 0.5, 150
@@ -348,9 +348,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.browser", description=main.__doc__)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
-    start = time.perf_counter()
+    start, started = time.perf_counter(), time.strftime("%Y-%m-%d %H:%M", time.gmtime())
     result = run(args.quick)
     result["seconds"] = time.perf_counter() - start
+    # The report's Machine table belongs to the last full run; say when and where this one ran.
+    result["text"] += (f" Run on its own (`python -m benchmarks.browser`) at commit {_git_commit()}, "
+                       f"{started} UTC.")
     print(render_section(result))
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import nbgrader_compare
-from course_lib.grading import assignment as asg
+from course_lib.grading import assignment
 from course_lib.grading.release import stub
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,32 +19,32 @@ TEMPLATE = ROOT / "solutions" / "07_adam.ipynb"
 
 
 def test_graded_cells_get_nbgrader_metadata_with_the_same_points():
-    template = asg.load_assignment(TEMPLATE)
+    template = assignment.load_assignment(TEMPLATE)
     converted = nbgrader_compare.to_nbgrader(template.notebook)
     points = {}
     for cell in converted.cells:
-        meta, nbgrader = asg.grading_metadata(cell), cell.metadata.get("nbgrader")
+        meta, nbgrader = assignment.grading_metadata(cell), cell.metadata.get("nbgrader")
         if meta is None:
-            assert nbgrader is None and asg.BEGIN_SOLUTION not in cell.source
+            assert nbgrader is None and assignment.BEGIN_SOLUTION not in cell.source
             continue
-        assert nbgrader["grade_id"] == cell.id and nbgrader["solution"] == (meta["kind"] == asg.ANSWER)
-        assert nbgrader["grade"] == nbgrader["locked"] == (meta["kind"] == asg.CHECK)
+        assert nbgrader["grade_id"] == cell.id and nbgrader["solution"] == (meta["kind"] == assignment.ANSWER)
+        assert nbgrader["grade"] == nbgrader["locked"] == (meta["kind"] == assignment.CHECK)
         if nbgrader["grade"]:
             points[meta["exercise"]] = points.get(meta["exercise"], 0) + nbgrader["points"]
     assert points == {ex.id: ex.points for ex in template.exercises.values()}
 
 
 def test_the_class_is_honest_answers_or_untouched_stubs():
-    template = asg.load_assignment(TEMPLATE)
+    template = assignment.load_assignment(TEMPLATE)
     solutions = {c.id: c.source for c in template.notebook.cells
-                 if (asg.grading_metadata(c) or {}).get("kind") == asg.ANSWER}
+                 if (assignment.grading_metadata(c) or {}).get("kind") == assignment.ANSWER}
     submissions = nbgrader_compare.class_of(TEMPLATE, 8)
     answered = 0
     for notebook in submissions.values():
         for cell in notebook.cells:
             if cell.id in solutions:
-                regions = asg.find_regions(cell.source)
-                hint = asg.grading_metadata(cell)["hint"]
+                regions = assignment.find_regions(cell.source)
+                hint = assignment.grading_metadata(cell)["hint"]
                 assert cell.source == solutions[cell.id] or [r.text for r in regions] == [stub(hint)]
                 answered += cell.source == solutions[cell.id]
     assert 0 < answered < 8 * len(solutions)  # some right, some left blank

@@ -10,8 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from course_lib.grading import checks
-from course_lib.grading import kernel as kernels
+from course_lib.grading import checks, kernel
 from course_lib.grading.grade import Remote
 from course_lib.grading.kernel import (
     KernelDied,
@@ -23,70 +22,71 @@ from course_lib.grading.kernel import (
 
 
 @pytest.fixture
-def kernel(tmp_path):
+def student_kernel(tmp_path):
     secret = tmp_path / "answer_key.ipynb"
     secret.write_text("### BEGIN HIDDEN TESTS")
-    kernel = StudentKernel("07_adam.ipynb", b'{"cells": []}', memory=1024 * 2**20, hide=[str(tmp_path)])
-    kernel.secret = secret
-    kernel.start()
-    yield kernel
-    kernel.close()
+    student_kernel = StudentKernel("07_adam.ipynb", b'{"cells": []}', memory=1024 * 2**20,
+                                   hide=[str(tmp_path)])
+    student_kernel.secret = secret
+    student_kernel.start()
+    yield student_kernel
+    student_kernel.close()
 
 
-def test_dead_kernel_is_noticed_within_seconds(kernel):
+def test_dead_kernel_is_noticed_within_seconds(student_kernel):
     started = time.monotonic()
     with pytest.raises(KernelDied):
-        kernel.execute("import os; os._exit(3)", timeout=120)
+        student_kernel.execute("import os; os._exit(3)", timeout=120)
     assert time.monotonic() - started < 5
 
 
-def test_timeout_then_a_fresh_kernel(kernel):
-    kernel.execute("remembered = 1", timeout=30)
+def test_timeout_then_a_fresh_kernel(student_kernel):
+    student_kernel.execute("remembered = 1", timeout=30)
     started = time.monotonic()
     with pytest.raises(KernelTimeout):
-        kernel.execute("while True: pass", timeout=1.5)
+        student_kernel.execute("while True: pass", timeout=1.5)
     assert 1.5 <= time.monotonic() - started < 5
-    kernel.restart()
-    error, _ = kernel.execute("remembered", timeout=30)
+    student_kernel.restart()
+    error, _ = student_kernel.execute("remembered", timeout=30)
     assert error[0] == "NameError"
 
 
-def test_a_cell_right_after_an_error_still_runs(kernel):
+def test_a_cell_right_after_an_error_still_runs(student_kernel):
     """ipykernel aborts the requests that arrive just after an error unless told not to; a student's
     next answer cell must never be skipped (it was, now and then, under load: a NameError later)."""
     for k in range(30):
-        error, _ = kernel.execute("1 / 0", timeout=30)
+        error, _ = student_kernel.execute("1 / 0", timeout=30)
         assert error[0] == "ZeroDivisionError"
-        kernel.execute(f"defined_{k} = {k}", timeout=30)
-        error, value = kernel.execute("", timeout=30, expression=f"defined_{k}")
+        student_kernel.execute(f"defined_{k} = {k}", timeout=30)
+        error, value = student_kernel.execute("", timeout=30, expression=f"defined_{k}")
         assert error is None and value == str(k), (k, error, value)
 
 
-def test_memory_limit(kernel):
-    kernel.execute("def bomb():\n    return bytearray(2 * 2**30)", timeout=30)
+def test_memory_limit(student_kernel):
+    student_kernel.execute("def bomb():\n    return bytearray(2 * 2**30)", timeout=30)
     with pytest.raises(checks.StudentError) as info:
-        Remote(kernel, ("bomb",), time.monotonic() + 30)()
+        Remote(student_kernel, ("bomb",), time.monotonic() + 30)()
     assert info.value.type_name == "MemoryError"
-    assert kernel.alive()
+    assert student_kernel.alive()
 
 
-def test_values_come_back_as_data(kernel):
-    kernel.execute("import numpy as np\nvalue = {'a': [1, 2.5]}\n"
+def test_values_come_back_as_data(student_kernel):
+    student_kernel.execute("import numpy as np\nvalue = {'a': [1, 2.5]}\n"
                    "def double(x, scale=2):\n    return np.asarray(x) * scale\n"
                    "def opaque():\n    return object()", timeout=30)
     deadline = time.monotonic() + 30
-    assert checks.fetch(Remote(kernel, ("value",), deadline)) == {"a": [1, 2.5]}
-    got = checks.call(Remote(kernel, ("double",), deadline), np.arange(3.0), scale=3)
+    assert checks.fetch(Remote(student_kernel, ("value",), deadline)) == {"a": [1, 2.5]}
+    got = checks.call(Remote(student_kernel, ("double",), deadline), np.arange(3.0), scale=3)
     np.testing.assert_array_equal(got, [0.0, 3.0, 6.0])
     with pytest.raises(checks.StudentError, match="WireError"):
-        Remote(kernel, ("opaque",), deadline)()
+        Remote(student_kernel, ("opaque",), deadline)()
     with pytest.raises(checks.StudentError, match="NameError"):
-        Remote(kernel, ("missing",), deadline)()
+        Remote(student_kernel, ("missing",), deadline)()
 
 
 @pytest.mark.skipif(not sandbox_available(), reason="the sandbox needs root and unshare")
-def test_sandbox_hides_everything_but_the_submission(kernel):
-    kernel.execute("import os\n"
+def test_sandbox_hides_everything_but_the_submission(student_kernel):
+    student_kernel.execute("import os\n"
                    "def look(path):\n"
                    "    try:\n        return open(path).read()\n    except OSError as exc:\n"
                    "        return type(exc).__name__\n"
@@ -96,7 +96,7 @@ def test_sandbox_hides_everything_but_the_submission(kernel):
                    "            'tmp': os.listdir('/tmp')}",
                    timeout=30)
     deadline = time.monotonic() + 30
-    seen = Remote(kernel, ("where",), deadline)()
+    seen = Remote(student_kernel, ("where",), deadline)()
     assert seen["cwd"] == ["07_adam.ipynb"]
     assert seen["uid"] != 0 and seen["uid"] != os.getuid()
     assert "GRAD" not in seen["env"].upper()
@@ -105,15 +105,13 @@ def test_sandbox_hides_everything_but_the_submission(kernel):
     # when it lives in /tmp (a CI clone), bound back at its own path.
     installed_in_tmp = {Path(p).relative_to("/tmp").parts[0] for p in installation() if p.startswith("/tmp/")}
     assert len(set(seen["tmp"]) - installed_in_tmp) == 3
-    assert "HIDDEN" not in Remote(kernel, ("look",), deadline)(str(kernel.secret))
-    assert "HIDDEN" not in Remote(kernel, ("look",), deadline)("/root/.bash_history")
+    assert "HIDDEN" not in Remote(student_kernel, ("look",), deadline)(str(student_kernel.secret))
+    assert "HIDDEN" not in Remote(student_kernel, ("look",), deadline)("/root/.bash_history")
 
 
 def test_without_sandbox_the_kernel_still_gets_a_clean_directory_and_limits(monkeypatch):
     """The path taken when the grader is not root (a laptop): no namespaces, same protocol."""
-    from course_lib.grading import kernel as kernels
-
-    monkeypatch.setattr(kernels, "sandbox_mode", lambda: "off")
+    monkeypatch.setattr(kernel, "sandbox_mode", lambda: "off")
     plain = StudentKernel("hw.ipynb", b"{}", memory=1024 * 2**20).start()
     try:
         assert not plain.sandboxed
@@ -196,14 +194,14 @@ def sysv_shm():
 def _pair():
     """Two kernels running at once, as two workers run them."""
     pair = [StudentKernel("hw.ipynb", b"{}", memory=8 * 2**30) for _ in range(2)]
-    for kernel in pair:
-        kernel.start()
-        kernel.execute(HOSTILE, timeout=60)
+    for started in pair:
+        started.start()
+        started.execute(HOSTILE, timeout=60)
     return pair
 
 
-def _call(kernel, name, *args, timeout=120):
-    return Remote(kernel, (name,), time.monotonic() + timeout)(*args)
+def _call(student_kernel, name, *args, timeout=120):
+    return Remote(student_kernel, (name,), time.monotonic() + timeout)(*args)
 
 
 @ROOT_ONLY
@@ -214,7 +212,7 @@ def test_kernels_have_no_network_and_cannot_reach_each_other():
         seen, other = _call(first, "unix_sockets"), _call(second, "unix_sockets")
         assert set(seen["connected"]) <= set(seen["own"]), seen  # only its own sockets
         assert not set(other["own"]) & set(seen["seen"] + seen["connected"])
-        assert seen["uid"] != other["uid"] and min(seen["uid"], other["uid"]) >= kernels.UID_BASE
+        assert seen["uid"] != other["uid"] and min(seen["uid"], other["uid"]) >= kernel.UID_BASE
         assert seen["host"] == "localhost"
     finally:
         first.close()
@@ -226,7 +224,7 @@ def test_a_thread_bomb_starves_only_its_own_kernel():
     first, second = _pair()
     try:
         # Its own uid hits RLIMIT_NPROC (the kernel's few processes and threads count too).
-        assert kernels.MAX_PROCESSES - 40 < _call(first, "threads", 5000) < kernels.MAX_PROCESSES
+        assert kernel.MAX_PROCESSES - 40 < _call(first, "threads", 5000) < kernel.MAX_PROCESSES
         assert _call(second, "threads", 200) == 200  # the classmate's kernel is untouched
     finally:
         first.close(wait=True)
@@ -260,7 +258,7 @@ def test_writable_places_are_fresh_capped_and_gone_afterwards():
     leftovers = [f for place in sandbox.world_writable() for f in Path(place).rglob("grader-test-fill*")]
     assert not leftovers, leftovers[:5]
     assert kernel.leftovers == []
-    assert kernels.unclaimed_leftovers() == []
+    assert kernel.unclaimed_leftovers() == []
 
 
 def test_the_runtime_watch_sees_forbidden_code_and_tampering(kernel):
@@ -291,15 +289,15 @@ def test_the_runtime_watch_sees_forbidden_code_and_tampering(kernel):
 def test_the_summary_names_every_protection_that_is_off(tmp_path, monkeypatch, mode):
     from course_lib.grading import batch
 
-    kernels.sandbox_mode.cache_clear()
+    kernel.sandbox_mode.cache_clear()
     monkeypatch.setenv("COURSE_SANDBOX", mode)
     try:
-        assert kernels.sandbox_mode() == mode and not kernels.sandbox_available()
-        lines = batch._isolation_report(tmp_path, {}, kernels.UID_BASE)
+        assert kernel.sandbox_mode() == mode and not kernel.sandbox_available()
+        lines = batch._isolation_report(tmp_path, {}, kernel.UID_BASE)
     finally:
-        kernels.sandbox_mode.cache_clear()
-    off = {"off": set(kernels.PROTECTIONS), "uid": set(kernels.PROTECTIONS) - {"uid"}}[mode]
+        kernel.sandbox_mode.cache_clear()
+    off = {"off": set(kernel.PROTECTIONS), "uid": set(kernel.PROTECTIONS) - {"uid"}}[mode]
     assert lines[0].startswith(f"isolation: {mode} mode")
-    assert all(kernels.PROTECTIONS[key] in lines[0] for key in off)
-    assert all(kernels.PROTECTIONS[key] not in lines[0] for key in set(kernels.PROTECTIONS) - off)
+    assert all(kernel.PROTECTIONS[key] in lines[0] for key in off)
+    assert all(kernel.PROTECTIONS[key] not in lines[0] for key in set(kernel.PROTECTIONS) - off)
     assert lines[-1] == "to regrade (the grader failed, not the student): none"

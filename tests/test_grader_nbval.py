@@ -17,7 +17,7 @@ import grader_kit as kit
 import nbformat
 import pytest
 
-from course_lib.grading import assignment as asg
+from course_lib.grading import assignment
 from course_lib.grading.splice import read_submission, splice
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,10 +26,10 @@ TEMPLATES = ["07_adam.ipynb"]
 
 def _submissions(template):
     """name -> notebook made from the released exercise with some answers filled in."""
-    solution = asg.load_assignment(ROOT / "solutions" / template)
+    solution = assignment.load_assignment(ROOT / "solutions" / template)
     released = nbformat.read(ROOT / "exercises" / template, as_version=4)
-    answers = {c.id: [r.text for r in asg.find_regions(c.source)] for c in solution.notebook.cells
-               if (asg.grading_metadata(c) or {}).get("kind") == asg.ANSWER}
+    answers = {c.id: [r.text for r in assignment.find_regions(c.source)] for c in solution.notebook.cells
+               if (assignment.grading_metadata(c) or {}).get("kind") == assignment.ANSWER}
     first = next(iter(solution.exercises.values()))
     made = {}
     ids = list(answers)
@@ -40,7 +40,7 @@ def _submissions(template):
         notebook = nbformat.from_dict(released)
         for cell in notebook.cells:
             if cell.get("id") in texts:
-                cell.source = asg.replace_regions(cell.source, texts[cell.get("id")])
+                cell.source = assignment.replace_regions(cell.source, texts[cell.get("id")])
         made[name] = notebook
     return solution, made
 

@@ -15,8 +15,7 @@ import time
 import grader_kit as kit
 import pytest
 
-from course_lib.grading import assignment as asg
-from course_lib.grading import batch, report
+from course_lib.grading import assignment, batch, report
 
 EXERCISES = list(kit.SOLUTIONS)  # gd (1 point), momentum (3), norm (1)
 
@@ -46,7 +45,7 @@ def records():
 
 @pytest.fixture
 def results(tmp_path):
-    template = asg.load_assignment(kit.write_template(tmp_path))
+    template = assignment.load_assignment(kit.write_template(tmp_path))
     return report.Results(template, records(), tmp_path / "grades")
 
 

@@ -146,6 +146,7 @@ def graded(tmp_path_factory):
     graded, _ = kit.grade(template, submissions, out, "--format", "csv", "--format", "scores", "--format",
                           "feedback", "--format", "gradescope", "--format", "canvas")
     assert "note: 5 written answers are pending (no points yet)" in graded.stdout
+    assert "these scores leave out written answers still pending for 3 students" in graded.stdout
     done = cli("review", str(template), str(out))
     assert done.returncode == 0, done.stderr
     return template, submissions, out, done.stdout

@@ -211,7 +211,7 @@ def test_schedules_explorer_08():
     assert np.all(no_decay[0] == 0.1) and np.isclose(np.mean(no_decay[1][1000:]), no_decay[2][-1], rtol=0.3)
 
 
-def test_newton_explorer_08():
+def test_newton_explorer_09():
     namespace = lecture_namespace("09_second_order.ipynb", "setup", "taylor-1d", "explorer")
     explorer = namespace["explorer"]
     explorer.widget()
@@ -231,7 +231,7 @@ def test_newton_explorer_08():
 
 
 @pytest.mark.slow  # trains the notebook's networks first (about 10 s)
-def test_learning_rate_explorer_09():
+def test_learning_rate_explorer_10():
     namespace = lecture_namespace("10_capstone.ipynb", "setup", "data", "race", "table", "explorer")
     explorer = namespace["explorer"]
     explorer.widget()

@@ -394,6 +394,10 @@ def summary(results, graded=None, skipped=None, seconds=None) -> str:
         mean = statistics.fmean(scores)
         lines.append(f"score out of {total:g}: mean {mean:.2f} ({100 * mean / total if total else 0:.0f} %), "
                      f"median {statistics.median(scores):g}, min {min(scores):g}, max {max(scores):g}")
+        waiting = sum(record.pending > 0 for record in records.values())
+        if waiting:
+            lines.append(f"these scores leave out written answers still pending for {waiting} students "
+                         "(scored by a person with review and --manual)")
     times = [r.seconds for r in records.values() if r.seconds]
     if times:
         lines.append(f"time per submission: mean {statistics.fmean(times):.1f} s, max {max(times):.1f} s")

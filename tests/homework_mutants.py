@@ -448,24 +448,28 @@ MUTANTS = {
     "05_nesterov": {
         "nesterov_step": {
             'updates the velocity in place':
-                "old = state['velocity'].copy()\n"
-                "v = state['velocity']\n"
+                "old = state['cs231n_velocity'].copy()\n"
+                "v = state['cs231n_velocity']\n"
                 'v *= rho\n'
                 'v -= learning_rate * dx\n'
-                "return x - rho * old + (1 + rho) * v, {'velocity': v}",
+                "return x - rho * old + (1 + rho) * v, {'cs231n_velocity': v}",
             "forgets -rho * old velocity":
-                "v = rho * state['velocity'] - learning_rate * dx\nreturn x + (1 + rho) * v, {'velocity': v}",
+                "v = rho * state['cs231n_velocity'] - learning_rate * dx\n"
+                "return x + (1 + rho) * v, {'cs231n_velocity': v}",
             "old and new velocity swapped":
-                "old = state['velocity']\nv = rho * old - learning_rate * dx\n"
-                "return x - rho * v + (1 + rho) * old, {'velocity': v}",
+                "old = state['cs231n_velocity']\nv = rho * old - learning_rate * dx\n"
+                "return x - rho * v + (1 + rho) * old, {'cs231n_velocity': v}",
             "plain momentum (no look-ahead)":
-                "v = rho * state['velocity'] - learning_rate * dx\nreturn x + v, {'velocity': v}",
+                "v = rho * state['cs231n_velocity'] - learning_rate * dx\n"
+                "return x + v, {'cs231n_velocity': v}",
             "sign error in the velocity":
-                "old = state['velocity']\nv = rho * old + learning_rate * dx\n"
-                "return x - rho * old + (1 + rho) * v, {'velocity': v}",
+                "old = state['cs231n_velocity']\nv = rho * old + learning_rate * dx\n"
+                "return x - rho * old + (1 + rho) * v, {'cs231n_velocity': v}",
             "uses course_lib.optim (forbidden)":
-                "from course_lib import optim\nopt = optim.Nesterov(learning_rate, rho)\n"
-                "opt.velocity = state['velocity']\nx = opt.step(x, dx)\nreturn x, {'velocity': opt.velocity}",
+                "from course_lib import optim\n"
+                "v = {'velocity': state['cs231n_velocity'] / -learning_rate}\n"
+                "x_next, v = optim.nesterov_step(x, dx, v, learning_rate=learning_rate, rho=rho)\n"
+                "return x_next, {'cs231n_velocity': -learning_rate * v['velocity']}",
         },
         "nesterov_rate": {
             "the heavy ball's recursion (no look-ahead)":
@@ -487,7 +491,7 @@ MUTANTS = {
             "the heavy ball's rho (squared)":
                 "c = np.array([1.0, kappa])\n"
                 "rho = ((np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1)) ** 2\n"
-                "x, state, norms = np.array([1.0, 1.0]), {'velocity': np.zeros(2)}, [np.sqrt(2.0)]\n"
+                "x, state, norms = np.array([1.0, 1.0]), {'cs231n_velocity': np.zeros(2)}, [np.sqrt(2.0)]\n"
                 "for _ in range(num_steps):\n"
                 "    x, state = nesterov_step(x, c * x, state, 1.0 / kappa, rho)\n"
                 "    norms.append(np.linalg.norm(x))\n"
@@ -496,14 +500,14 @@ MUTANTS = {
             "measured over the whole run":
                 "c = np.array([1.0, kappa])\n"
                 "rho = (np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1)\n"
-                "x, state = np.array([1.0, 1.0]), {'velocity': np.zeros(2)}\n"
+                "x, state = np.array([1.0, 1.0]), {'cs231n_velocity': np.zeros(2)}\n"
                 "for _ in range(num_steps):\n"
                 "    x, state = nesterov_step(x, c * x, state, 1.0 / kappa, rho)\n"
                 "return float((np.linalg.norm(x) / np.sqrt(2.0)) ** (1.0 / num_steps))",
             "ratio of the norms without the root":
                 "c = np.array([1.0, kappa])\n"
                 "rho = (np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1)\n"
-                "x, state, norms = np.array([1.0, 1.0]), {'velocity': np.zeros(2)}, [np.sqrt(2.0)]\n"
+                "x, state, norms = np.array([1.0, 1.0]), {'cs231n_velocity': np.zeros(2)}, [np.sqrt(2.0)]\n"
                 "for _ in range(num_steps):\n"
                 "    x, state = nesterov_step(x, c * x, state, 1.0 / kappa, rho)\n"
                 "    norms.append(np.linalg.norm(x))\n"
@@ -511,7 +515,7 @@ MUTANTS = {
             "learning rate 1 / mu (diverges)":
                 "c = np.array([1.0, kappa])\n"
                 "rho = (np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1)\n"
-                "x, state, norms = np.array([1.0, 1.0]), {'velocity': np.zeros(2)}, [np.sqrt(2.0)]\n"
+                "x, state, norms = np.array([1.0, 1.0]), {'cs231n_velocity': np.zeros(2)}, [np.sqrt(2.0)]\n"
                 "for _ in range(num_steps):\n"
                 "    x, state = nesterov_step(x, c * x, state, 1.0, rho)\n"
                 "    norms.append(np.linalg.norm(x))\n"
@@ -519,7 +523,7 @@ MUTANTS = {
                 "return float((norms[-1] / norms[half]) ** (1.0 / (num_steps - half)))",
             "rho = 0.9 whatever kappa":
                 "c = np.array([1.0, kappa])\n"
-                "x, state, norms = np.array([1.0, 1.0]), {'velocity': np.zeros(2)}, [np.sqrt(2.0)]\n"
+                "x, state, norms = np.array([1.0, 1.0]), {'cs231n_velocity': np.zeros(2)}, [np.sqrt(2.0)]\n"
                 "for _ in range(num_steps):\n"
                 "    x, state = nesterov_step(x, c * x, state, 1.0 / kappa, 0.9)\n"
                 "    norms.append(np.linalg.norm(x))\n"
@@ -830,33 +834,36 @@ MUTANTS = {
         },
         "cs231n_momentum_step": {
             "plain CS231n step (the velocity keeps the old rate)":
-                "velocity = rho * state['velocity'] - learning_rate * dx\n"
-                "return x + velocity, {'velocity': velocity, 'learning_rate': learning_rate}",
+                "velocity = rho * state['cs231n_velocity'] - learning_rate * dx\n"
+                "return x + velocity, {'cs231n_velocity': velocity, 'previous_learning_rate': learning_rate}",
             "rescaled by old rate over new":
-                "ratio = state['learning_rate'] / learning_rate\n"
-                "velocity = rho * ratio * state['velocity'] - learning_rate * dx\n"
-                "return x + velocity, {'velocity': velocity, 'learning_rate': learning_rate}",
+                "ratio = state['previous_learning_rate'] / learning_rate\n"
+                "velocity = rho * ratio * state['cs231n_velocity'] - learning_rate * dx\n"
+                "return x + velocity, {'cs231n_velocity': velocity, 'previous_learning_rate': learning_rate}",
             "rescales the gradient term, not the velocity":
-                "ratio = learning_rate / state['learning_rate']\n"
-                "velocity = rho * state['velocity'] - ratio * learning_rate * dx\n"
-                "return x + velocity, {'velocity': velocity, 'learning_rate': learning_rate}",
+                "ratio = learning_rate / state['previous_learning_rate']\n"
+                "velocity = rho * state['cs231n_velocity'] - ratio * learning_rate * dx\n"
+                "return x + velocity, {'cs231n_velocity': velocity, 'previous_learning_rate': learning_rate}",
             "keeps the previous rate in the state":
-                "ratio = learning_rate / state['learning_rate']\n"
-                "velocity = rho * ratio * state['velocity'] - learning_rate * dx\n"
-                "return x + velocity, {'velocity': velocity, 'learning_rate': state['learning_rate']}",
+                "ratio = learning_rate / state['previous_learning_rate']\n"
+                "velocity = rho * ratio * state['cs231n_velocity'] - learning_rate * dx\n"
+                "return x + velocity, {'cs231n_velocity': velocity,\n"
+                "                      'previous_learning_rate': state['previous_learning_rate']}",
             "stores the velocity with PyTorch's sign":
-                "ratio = learning_rate / state['learning_rate']\n"
-                "velocity = rho * ratio * state['velocity'] + learning_rate * dx\n"
-                "return x - velocity, {'velocity': -velocity, 'learning_rate': learning_rate}",
+                "ratio = learning_rate / state['previous_learning_rate']\n"
+                "velocity = rho * ratio * state['cs231n_velocity'] + learning_rate * dx\n"
+                "return x - velocity, {'cs231n_velocity': -velocity,\n"
+                "                      'previous_learning_rate': learning_rate}",
             "rescales the caller's velocity in place":
-                "state['velocity'] *= learning_rate / state['learning_rate']\n"
-                "velocity = rho * state['velocity'] - learning_rate * dx\n"
-                "return x + velocity, {'velocity': velocity, 'learning_rate': learning_rate}",
+                "state['cs231n_velocity'] *= learning_rate / state['previous_learning_rate']\n"
+                "velocity = rho * state['cs231n_velocity'] - learning_rate * dx\n"
+                "return x + velocity, {'cs231n_velocity': velocity, 'previous_learning_rate': learning_rate}",
             "uses course_lib.optim (forbidden)":
                 "from course_lib import optim\n"
-                "v = {'velocity': state['velocity'] / -state['learning_rate']}\n"
+                "v = {'velocity': state['cs231n_velocity'] / -state['previous_learning_rate']}\n"
                 "x_next, v = optim.momentum_step(x, dx, v, learning_rate=learning_rate, rho=rho)\n"
-                "return x_next, {'velocity': -learning_rate * v['velocity'], 'learning_rate': learning_rate}",
+                "return x_next, {'cs231n_velocity': -learning_rate * v['velocity'],\n"
+                "                'previous_learning_rate': learning_rate}",
         },
         "steps_to_new_floor": {
             "contraction of x, not of x^2 (no square)":
@@ -1537,12 +1544,13 @@ CONTROLS = {
     '05_nesterov': {
         'nesterov_step': {
             'x + new_v + rho (new_v - v)':
-                "v = state['velocity']\n"
+                "v = state['cs231n_velocity']\n"
                 'new_v = rho * v - learning_rate * dx\n'
-                "return x + new_v + rho * (new_v - v), {'velocity': new_v}",
+                "return x + new_v + rho * (new_v - v), {'cs231n_velocity': new_v}",
             'look-ahead written out':
-                "v = rho * state['velocity'] - learning_rate * dx\n"
-                "return x + rho * rho * state['velocity'] - (1 + rho) * learning_rate * dx, {'velocity': v}",
+                "v = rho * state['cs231n_velocity'] - learning_rate * dx\n"
+                "return (x + rho * rho * state['cs231n_velocity'] - (1 + rho) * learning_rate * dx,\n"
+                "        {'cs231n_velocity': v})",
         },
         'nesterov_rate': {
             'quadratic formula with a complex square root':
@@ -1559,14 +1567,14 @@ CONTROLS = {
         'measured_nesterov_rate': {
             'the last step ratio':
                 'rho = (kappa**0.5 - 1) / (kappa**0.5 + 1)\n'
-                "x, state = np.ones(2), {'velocity': np.zeros(2)}\n"
+                "x, state = np.ones(2), {'cs231n_velocity': np.zeros(2)}\n"
                 'for _ in range(num_steps):\n'
                 '    previous = x\n'
                 "    x, state = nesterov_step(x, np.array([x[0], kappa * x[1]]), state, 1 / kappa, rho)\n"
                 'return float(np.hypot(*x) / np.hypot(*previous))',
             'slope of log |x_k| over the second half':
                 'rho = (np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1)\n'
-                "x, state, logs = np.ones(2), {'velocity': np.zeros(2)}, []\n"
+                "x, state, logs = np.ones(2), {'cs231n_velocity': np.zeros(2)}, []\n"
                 'for _ in range(num_steps):\n'
                 "    x, state = nesterov_step(x, np.array([1.0, kappa]) * x, state, 1 / kappa, rho)\n"
                 '    logs.append(np.log(np.hypot(*x)))\n'
@@ -1706,15 +1714,15 @@ CONTROLS = {
         },
         "cs231n_momentum_step": {
             "through PyTorch's velocity and back":
-                "v = rho * state['velocity'] / -state['learning_rate'] + dx\n"
+                "v = rho * state['cs231n_velocity'] / -state['previous_learning_rate'] + dx\n"
                 "v_cs = -learning_rate * v\n"
-                "return x + v_cs, {'velocity': v_cs, 'learning_rate': learning_rate}",
+                "return x + v_cs, {'cs231n_velocity': v_cs, 'previous_learning_rate': learning_rate}",
             "a copied state, the step as a separate array":
                 "new = dict(state)\n"
-                "ratio = learning_rate / state['learning_rate']\n"
-                "step = rho * ratio * state['velocity'] - learning_rate * dx\n"
-                "new['velocity'] = step\n"
-                "new['learning_rate'] = learning_rate\n"
+                "ratio = learning_rate / state['previous_learning_rate']\n"
+                "step = rho * ratio * state['cs231n_velocity'] - learning_rate * dx\n"
+                "new['cs231n_velocity'] = step\n"
+                "new['previous_learning_rate'] = learning_rate\n"
                 "return x + step, new",
         },
         "steps_to_new_floor": {

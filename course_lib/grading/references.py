@@ -6,7 +6,9 @@ lectures teach; the exceptions compute from a definition (``minibatch_variance``
 minibatch). The optimizer steps are ``course_lib.optim``'s pure update rules, ``step(x, dx, state,
 **hyperparameters) -> (x_next, state_next)`` with the state named as in the lecture (``velocity``,
 ``grad_squared``, ``first_moment``, ``second_moment``, and ``t``, the number of steps taken before
-this one); the adapters below only fit an exercise's signature or state to them.
+this one); the adapters below only fit an exercise's signature or state to them. A name means one
+quantity: the exercises that store CS231n's velocity, -learning_rate times ``velocity``, call it
+``cs231n_velocity``.
 """
 
 from __future__ import annotations
@@ -74,11 +76,12 @@ def adam_almost_step(x, dx, state, **hyperparameters):
 
 
 def nesterov_step(x, dx, state, learning_rate, rho):
-    """The exercise uses the slides' velocity, -learning_rate times the course's (``momentum_to_cs231n``)."""
-    velocity = np.asarray(state["velocity"], dtype=float) / -learning_rate
+    """The exercise stores the slides' (CS231n's) velocity ``cs231n_velocity``, -learning_rate times
+    the course's ``velocity`` (``momentum_to_cs231n``)."""
+    velocity = np.asarray(state["cs231n_velocity"], dtype=float) / -learning_rate
     x_next, state_next = optim.nesterov_step(x, dx, {"velocity": velocity},
                                              learning_rate=learning_rate, rho=rho)
-    return x_next, {"velocity": optim.momentum_to_cs231n(state_next["velocity"], learning_rate)}
+    return x_next, {"cs231n_velocity": optim.momentum_to_cs231n(state_next["velocity"], learning_rate)}
 
 
 def nesterov_rate(learning_rate, rho, eigenvalue):
@@ -256,13 +259,14 @@ def floor_ratio(eigenvalues, learning_rate, factor, noise, num_steps, seed):
 
 
 def cs231n_momentum_step(x, dx, state, learning_rate, rho):
-    """CS231n's velocity is -learning_rate times the course's (``momentum_to_cs231n``): convert with
-    the rate the last step used, take the course's step with this one's, convert back."""
-    velocity = np.asarray(state["velocity"], dtype=float) / -state["learning_rate"]
+    """CS231n's velocity ``cs231n_velocity`` is -learning_rate times the course's ``velocity``
+    (``momentum_to_cs231n``): convert with the rate the last step used (``previous_learning_rate``),
+    take the course's step with this one's, convert back."""
+    velocity = np.asarray(state["cs231n_velocity"], dtype=float) / -state["previous_learning_rate"]
     x_next, state_next = optim.momentum_step(x, dx, {"velocity": velocity}, learning_rate=learning_rate,
                                              rho=rho)
-    return x_next, {"velocity": optim.momentum_to_cs231n(state_next["velocity"], learning_rate),
-                    "learning_rate": learning_rate}
+    return x_next, {"cs231n_velocity": optim.momentum_to_cs231n(state_next["velocity"], learning_rate),
+                    "previous_learning_rate": learning_rate}
 
 
 # -- homework 10: the capstone (the experiments that drive the student's code: ``experiments``) --------

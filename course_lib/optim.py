@@ -17,7 +17,8 @@ Conventions (stated once, used everywhere in the course):
   before bias correction; ``t`` the number of steps taken (a step increments it first, so it is 1
   during the first step).
 * CS231n's assignment and the slides' Nesterov form store ``-learning_rate * v`` instead of ``v``
-  (``momentum_to_cs231n``); the two agree only while the learning rate is constant.
+  (``momentum_to_cs231n``); the two agree only while the learning rate is constant. Where the course
+  keeps that quantity (homeworks 05 and 08) it is ``cs231n_velocity``, never ``velocity``.
 * ``eps`` is added *outside* the square root, as on the slides and in PyTorch (TensorFlow, JAX and
   d2l put it inside). The default ``eps=1e-7`` is the slides' value (PyTorch uses 1e-8).
 * A bad hyperparameter raises ValueError naming it.

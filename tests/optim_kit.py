@@ -27,9 +27,9 @@ def momentum_wrong_sign(x, dx, state, learning_rate, rho):
 
 def momentum_cs231n(x, dx, state, learning_rate, rho):
     """v = rho v - lr dx; x += v, the velocity converted once at the start: wrong after the lr change."""
-    cs231n = state.get("cs231n", -learning_rate * state["velocity"])
-    cs231n = rho * cs231n - learning_rate * dx
-    return x + cs231n, {"velocity": state["velocity"], "cs231n": cs231n}
+    cs231n_velocity = state.get("cs231n_velocity", -learning_rate * state["velocity"])
+    cs231n_velocity = rho * cs231n_velocity - learning_rate * dx
+    return x + cs231n_velocity, {"velocity": state["velocity"], "cs231n_velocity": cs231n_velocity}
 
 
 def nesterov_look_ahead_sign(x, dx, state, learning_rate, rho):

@@ -64,10 +64,11 @@ def test_golden_file_separates_eps_placement():
 
 
 def slides_nesterov(x, dx, state, learning_rate, rho):
-    """The slides' form, old_v = v; v = rho v - lr dx; x += -rho old_v + (1 + rho) v, with its velocity."""
-    old = state.get("slide_velocity", -learning_rate * state["velocity"])
+    """The slides' form, old_v = v; v = rho v - lr dx; x += -rho old_v + (1 + rho) v, with its velocity
+    (CS231n's, -lr times the course's: ``cs231n_velocity``)."""
+    old = state.get("cs231n_velocity", -learning_rate * state["velocity"])
     new = rho * old - learning_rate * dx
-    return x - rho * old + (1 + rho) * new, {"velocity": state["velocity"], "slide_velocity": new}
+    return x - rho * old + (1 + rho) * new, {"velocity": state["velocity"], "cs231n_velocity": new}
 
 
 def test_slides_nesterov_velocity_parts_from_torch_after_lr_drop():

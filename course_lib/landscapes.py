@@ -16,7 +16,8 @@ further the spectrum is shifted down, and the more directions lead down (Bray & 
 ``find_critical_points`` runs Newton's method on the gradient, x <- x - H^-1 grad f(x) (with the step
 length capped), from many starts at once. Newton's method is attracted to every critical point, not
 only minima, which is what a census of critical points needs. ``index`` is the fraction of negative
-Hessian eigenvalues.
+Hessian eigenvalues, ``semicircle_index`` its large-n prediction from the semicircle law, and
+``rank_correlation`` (Spearman's) measures how consistently the index rises with the loss.
 
 This module is pure math: numpy only, no plotting.
 """
@@ -81,6 +82,17 @@ class RandomLandscape(Problem):
 
     def hessian(self, x):
         return self.hessians(self._check(x)[None])[0]
+
+
+def semicircle_index(level):
+    """The index predicted by the semicircle law: the fraction of a large GOE spectrum below ``level``.
+
+    ``level`` is measured in units of the spectrum's half-width (sqrt(2n) for the course's GOE, 2 sqrt(n)
+    for sqrt(2) times it): F(l) = 1/2 + (l sqrt(1 - l^2) + arcsin l) / pi, 0 below -1 and 1 above 1.
+    The index of G - l R I, with R the half-width of G's spectrum, is F(l) for large n.
+    """
+    level = np.clip(np.asarray(level, dtype=float), -1.0, 1.0)
+    return 0.5 + (level * np.sqrt(1 - level**2) + np.arcsin(level)) / np.pi
 
 
 def index(hessians):

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq, root
 
+from course_lib import landscapes
 from course_lib.landscapes import RandomLandscape, find_critical_points, index, rank_correlation
 
 
@@ -104,3 +105,16 @@ def test_rank_correlation_equals_scipy_spearman_with_ties():
     assert rank_correlation([1, 2, 3, 4], [2, 2, 1, 1]) == pytest.approx(-np.sqrt(0.8))
     with pytest.raises(ValueError, match="same length"):
         rank_correlation([1, 2], [1, 2, 3])
+
+
+def test_semicircle_index_integrates_the_semicircle_density_and_matches_a_large_goe():
+    levels = np.linspace(-1.2, 1.2, 13)
+    grid = np.linspace(-1, 1, 200_001)
+    density = 2 / np.pi * np.sqrt(1 - grid**2)  # the semicircle on [-1, 1], total mass 1
+    cumulative = np.concatenate([[0], np.cumsum((density[1:] + density[:-1]) / 2 * np.diff(grid))])
+    assert np.allclose(landscapes.semicircle_index(levels), np.interp(levels, grid, cumulative), atol=1e-6)
+    assert np.array_equal(landscapes.semicircle_index([-1.5, -1.0, 0.0, 1.0, 1.5]), [0, 0, 0.5, 1, 1])
+    a = np.random.default_rng(0).standard_normal((400, 400))
+    eigenvalues = np.linalg.eigvalsh((a + a.T) / 2) / np.sqrt(2 * 400)  # GOE, in units of its half-width
+    sampled = [np.mean(eigenvalues < level) for level in levels]
+    assert np.allclose(sampled, landscapes.semicircle_index(levels), atol=0.02)

@@ -16,16 +16,11 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from course_lib import optim, palette, plots
+from course_lib import palette, plots
 
 
 def _names():
     return [name for name in palette.STYLES if name not in palette.ALIASES]
-
-
-def test_every_optimizer_in_the_table_has_a_style():
-    missing = [name for name in optim.TABLE if name not in palette.STYLES]
-    assert missing == [], f"optimizers without a course style in course_lib/palette.py: {missing}"
 
 
 def test_lab_conversion_matches_published_values():

@@ -974,30 +974,57 @@ MUTANTS = {
         },
         "backtracking_line_search": {
             'moves x in place while searching':
-                'p = Rosenbrock(dim=len(x))\n'
-                'loss, slope = p.loss(x), p.grad(x) @ direction\n'
+                'fx, slope = f(x), grad(x) @ direction\n'
+                'if slope >= 0:\n'
+                '    return 0.0\n'
                 'alpha = step\n'
                 'x += alpha * direction\n'
-                'while p.loss(x) > loss + c1 * alpha * slope:\n'
+                'while f(x) > fx + c1 * alpha * slope:\n'
                 '    x -= alpha * direction\n'
                 '    alpha *= shrink\n'
                 '    x += alpha * direction\n'
                 'return alpha',
+            "no descent test (shrinks until x + alpha p rounds to x)":
+                "fx, slope = f(x), grad(x) @ direction\nalpha = step\n"
+                "while f(x + alpha * direction) > fx + c1 * alpha * slope:\n"
+                "    alpha *= shrink\nreturn alpha",
+            "a zero slope taken for descent":
+                "fx, slope = f(x), grad(x) @ direction\nif slope > 0:\n    return 0.0\nalpha = step\n"
+                "while f(x + alpha * direction) > fx + c1 * alpha * slope:\n"
+                "    alpha *= shrink\nreturn alpha",
             "no c1 (plain decrease)":
-                "p = Rosenbrock(dim=len(x))\nalpha = step\n"
-                "while p.loss(x + alpha * direction) > p.loss(x):\n    alpha *= shrink\nreturn alpha",
+                "if grad(x) @ direction >= 0:\n    return 0.0\nalpha = step\n"
+                "while f(x + alpha * direction) > f(x):\n    alpha *= shrink\nreturn alpha",
             "sufficient-decrease sign flipped":
-                "p = Rosenbrock(dim=len(x))\nslope = p.grad(x) @ direction\nalpha = step\n"
-                "while p.loss(x + alpha * direction) > p.loss(x) - c1 * alpha * slope:\n    alpha *= shrink\n"
-                "return alpha",
+                "slope = grad(x) @ direction\nif slope >= 0:\n    return 0.0\nalpha = step\n"
+                "while f(x + alpha * direction) > f(x) - c1 * alpha * slope:\n"
+                "    alpha *= shrink\nreturn alpha",
             "one shrink too many":
-                "p = Rosenbrock(dim=len(x))\nslope = p.grad(x) @ direction\nalpha = step * shrink\n"
-                "while p.loss(x + alpha * direction) > p.loss(x) + c1 * alpha * slope:\n    alpha *= shrink\n"
-                "return alpha",
+                "slope = grad(x) @ direction\nif slope >= 0:\n    return 0.0\nalpha = step * shrink\n"
+                "while f(x + alpha * direction) > f(x) + c1 * alpha * slope:\n"
+                "    alpha *= shrink\nreturn alpha",
             "uses the gradient norm instead of the slope":
-                "p = Rosenbrock(dim=len(x))\nslope = -np.linalg.norm(p.grad(x))\nalpha = step\n"
+                "if grad(x) @ direction >= 0:\n    return 0.0\n"
+                "slope = -np.linalg.norm(grad(x))\nalpha = step\n"
+                "while f(x + alpha * direction) > f(x) + c1 * alpha * slope:\n"
+                "    alpha *= shrink\nreturn alpha",
+            "the slope at the trial point":
+                "if grad(x) @ direction >= 0:\n    return 0.0\nalpha = step\n"
+                "while (f(x + alpha * direction)\n"
+                "       > f(x) + c1 * alpha * (grad(x + alpha * direction) @ direction)):\n"
+                "    alpha *= shrink\nreturn alpha",
+            "Rosenbrock hard-coded (ignores f and grad)":
+                "from course_lib.problems import Rosenbrock\n"
+                "p = Rosenbrock(dim=len(x))\nslope = p.grad(x) @ direction\nif slope >= 0:\n    return 0.0\n"
+                "alpha = step\n"
                 "while p.loss(x + alpha * direction) > p.loss(x) + c1 * alpha * slope:\n    alpha *= shrink\n"
                 "return alpha",
+            "uses course_lib.second_order (forbidden)":
+                "from course_lib import second_order\n"
+                "if grad(x) @ direction >= 0:\n    return 0.0\n"
+                "search = second_order.backtracking_line_search(f, x, direction, f(x), grad(x), step, c1,\n"
+                "                                              shrink, maxiter=10**6)\n"
+                "return search.step",
         },
         "two_loop_recursion": {
             "overwrites the caller's g (q = g; q -= ...)":
@@ -1046,6 +1073,21 @@ MUTANTS = {
                 "r = (s_history[0] @ y_history[0]) / (y_history[0] @ y_history[0]) * q\n"
                 "for s, y, rho, a in zip(s_history, y_history, rhos, alphas[::-1]):\n"
                 "    r = r + (a - rho * (y @ r)) * s\nreturn r",
+            "fails with no pairs (gamma from a pair that is not there)":
+                "q = np.array(g, dtype=float)\nrhos = [1.0 / (y @ s) for s, y in zip(s_history, y_history)]\n"
+                "alphas = []\nfor s, y, rho in zip(s_history[::-1], y_history[::-1], rhos[::-1]):\n"
+                "    a = rho * (s @ q)\n    q = q - a * y\n    alphas.append(a)\n"
+                "r = (s_history[-1] @ y_history[-1]) / (y_history[-1] @ y_history[-1]) * q\n"
+                "for s, y, rho, a in zip(s_history, y_history, rhos, alphas[::-1]):\n"
+                "    r = r + (a - rho * (y @ r)) * s\nreturn r",
+            "returns the direction -H g":
+                "q = np.array(g, dtype=float)\nif not s_history:\n    return -q\n"
+                "rhos = [1.0 / (y @ s) for s, y in zip(s_history, y_history)]\n"
+                "alphas = []\nfor s, y, rho in zip(s_history[::-1], y_history[::-1], rhos[::-1]):\n"
+                "    a = rho * (s @ q)\n    q = q - a * y\n    alphas.append(a)\n"
+                "r = (s_history[-1] @ y_history[-1]) / (y_history[-1] @ y_history[-1]) * q\n"
+                "for s, y, rho, a in zip(s_history, y_history, rhos, alphas[::-1]):\n"
+                "    r = r + (a - rho * (y @ r)) * s\nreturn -r",
             "uses course_lib.second_order (forbidden)":
                 "from course_lib.second_order import two_loop_recursion as reference\n"
                 "return reference(g, list(s_history), list(y_history))",
@@ -1783,25 +1825,35 @@ CONTROLS = {
         },
         'backtracking_line_search': {
             'counts the shrinks':
-                'p = Rosenbrock(dim=len(x))\n'
-                'f0, slope = p.loss(x), p.grad(x) @ direction\n'
+                'f0, slope = f(x), grad(x) @ direction\n'
+                'if slope >= 0:\n'
+                '    return 0.0\n'
                 'k = 0\n'
-                'while p.loss(x + step * shrink**k * direction) > f0 + c1 * step * shrink**k * slope:\n'
+                'while f(x + step * shrink**k * direction) > f0 + c1 * step * shrink**k * slope:\n'
                 '    k += 1\n'
                 'return step * shrink**k',
-            'for loop with break':
-                'p = Rosenbrock(dim=len(x))\n'
+            'for loop with break, np.dot':
+                'if np.dot(grad(x), direction) >= 0:\n'
+                '    return 0.0\n'
                 'alpha = step\n'
                 'for _ in range(10_000):\n'
-                '    if p.loss(x + alpha * direction) <= p.loss(x) + c1 * alpha * (p.grad(x) @ '
-                'direction):\n'
+                '    if f(x + alpha * direction) <= f(x) + c1 * alpha * np.dot(grad(x), direction):\n'
                 '        break\n'
                 '    alpha = alpha * shrink\n'
                 'return alpha',
+            'recursion':
+                'slope = grad(x) @ direction\n'
+                'if not slope < 0:\n'
+                '    return 0.0\n'
+                'if f(x + step * direction) - f(x) <= c1 * step * slope:\n'
+                '    return step\n'
+                'return backtracking_line_search(f, grad, x, direction, step * shrink, c1, shrink)',
         },
         'two_loop_recursion': {
             'the BFGS matrix built explicitly':
                 'n = len(g)\n'
+                'if not s_history:\n'
+                '    return np.array(g, dtype=float)\n'
                 'H = (s_history[-1] @ y_history[-1]) / (y_history[-1] @ y_history[-1]) * np.eye(n)\n'
                 'for s, y in zip(s_history, y_history):\n'
                 '    rho = 1 / (y @ s)\n'
@@ -1811,6 +1863,8 @@ CONTROLS = {
             'indices instead of zip':
                 'm = len(s_history)\n'
                 'q = g.copy()\n'
+                'if m == 0:\n'
+                '    return q\n'
                 'a = np.zeros(m)\n'
                 'for i in range(m - 1, -1, -1):\n'
                 '    a[i] = (s_history[i] @ q) / (y_history[i] @ s_history[i])\n'
@@ -1820,6 +1874,18 @@ CONTROLS = {
                 '    b = (y_history[i] @ r) / (y_history[i] @ s_history[i])\n'
                 '    r = r + (a[i] - b) * s_history[i]\n'
                 'return r',
+            'one update at a time, recursively (H applied to a vector)':
+                'def apply(k, v):\n'
+                '    if k == 0:\n'
+                '        if not s_history:\n'
+                '            return np.array(v, dtype=float)\n'
+                '        return (s_history[-1] @ y_history[-1]) / (y_history[-1] @ y_history[-1]) * v\n'
+                '    s, y = s_history[k - 1], y_history[k - 1]\n'
+                '    rho = 1.0 / (y @ s)\n'
+                '    q = v - rho * (s @ v) * y\n'
+                '    Hq = apply(k - 1, q)\n'
+                '    return Hq - rho * (y @ Hq) * s + rho * (s @ v) * s\n'
+                'return apply(len(s_history), g)',
         },
         'newton_rate': {
             'one minus the removed fraction':

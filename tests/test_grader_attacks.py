@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import textwrap
+from pathlib import Path
 
 import grader_kit as kit
 import nbformat
@@ -348,6 +349,149 @@ def forbidden_attacks():
     }
 
 
+# How an answer finds the grader's answer key: code that leaves the text of references.py in `source`
+# (or None). Each is spelled so that the static scan passes it: no `__file__`, no importlib, no exec.
+KEY_FINDERS = {
+    "open() at the path a lecture module's repr names": """
+        import os, re
+        import course_lib.validate as lecture  # a light lecture module
+        folder = os.path.dirname(re.search("from '(.*)'", repr(lecture)).group(1))
+        with open(os.path.join(folder, "grading", "references.py")) as f:
+            source = f.read()
+        """,
+    "pathlib: glob up from the Python in /proc/self/cmdline": """
+        from pathlib import Path
+        python = Path(Path("/proc/self/cmdline").read_bytes().split(b"\\0")[0].decode())
+        for place in python.parents:
+            for path in [*place.glob("*/grading/references.py"), *place.glob("*/*/grading/references.py")]:
+                try:
+                    source = path.read_text()
+                    break
+                except OSError:
+                    pass
+            if source:
+                break
+        """,
+    "a directory walk from /": """
+        import os, time
+        queue, deadline = ["/"], time.monotonic() + 2
+        skip = {"/proc", "/sys", "/dev", "/usr", "/lib", "/lib64", "/bin", "/sbin", "/etc", "/boot", "/var"}
+        while queue and source is None and time.monotonic() < deadline:
+            folder = queue.pop(0)
+            try:
+                entries = list(os.scandir(folder))
+            except OSError:
+                continue
+            for entry in entries:
+                if entry.name == "references.py" and folder.endswith("/grading"):
+                    try:
+                        with open(entry.path) as f:
+                            source = f.read()
+                    except OSError:
+                        pass
+                elif entry.path not in skip and entry.name not in ("site-packages", ".git") \\
+                        and entry.is_dir(follow_symlinks=False):
+                    queue.append(entry.path)
+        """,
+    "the editable install's path finder in site-packages": """
+        import glob, os, re
+        from pathlib import Path
+        python = Path(Path("/proc/self/cmdline").read_bytes().split(b"\\0")[0].decode())
+        for finder in glob.glob(str(python.parent.parent / "lib" / "python3*" / "site-packages" / "*.py")):
+            for folder in re.findall("'course_lib': '([^']+)'", open(finder).read()):
+                try:
+                    with open(os.path.join(folder, "grading", "references.py")) as f:
+                        source = f.read()
+                except OSError:
+                    pass
+        """,
+    "other processes' roots, cwds and open files in /proc": """
+        import glob, os, re
+        import course_lib.validate as lecture  # a light lecture module
+        folder = os.path.dirname(re.search("from '(.*)'", repr(lecture)).group(1))
+        places = ["/proc/self/root", "/proc/1/root", f"/proc/{os.getppid()}/root",
+                  *glob.glob("/proc/[0-9]*/root"), *glob.glob("/proc/[0-9]*/cwd")]
+        for place in places:
+            for inner in (folder, "/course_lib"):
+                path = f"{place}{inner}/grading/references.py"
+                try:
+                    with open(path) as f:
+                        source = f.read()
+                except OSError:
+                    pass
+        for fd in glob.glob("/proc/[0-9]*/fd/*"):
+            try:
+                target = os.readlink(fd)
+                if target.endswith(("/grading", "/course_lib")):
+                    with open(os.path.join(fd, "references.py" if target.endswith("/grading")
+                                           else "grading/references.py")) as f:
+                        source = f.read()
+            except OSError:
+                pass
+        """,
+    "a compiled .pyc from __pycache__, imported under another name": """
+        import glob, os, re
+        import course_lib.validate as lecture  # a light lecture module
+        folder = os.path.dirname(re.search("from '(.*)'", repr(lecture)).group(1))
+        for cached in glob.glob(os.path.join(folder, "grading", "__pycache__", "references.*.pyc")):
+            try:
+                with open(cached, "rb") as f:
+                    data = f.read()
+            except OSError:
+                continue
+            # Same-length renames keep the marshalled code valid: the grading package's name and file
+            # (what the runtime watch looks for) become the lecture network module's and another path.
+            data = data.replace(b"course_lib.grading", b"course_lib.network").replace(
+                b"experiments", b"spiral_data").replace(b"grading/references", b"gradinz/references")
+            with open("stolen_key.pyc", "wb") as f:
+                f.write(data)
+            import stolen_key
+            timeit.stolen = {"gd_step": stolen_key.gd_step}
+        """,
+}
+NEEDS_SANDBOX |= {f"answer key: {name}" for name in KEY_FINDERS}
+# Needs no sandbox to be caught: the static scan sees importlib.
+KEY_FINDERS_STATIC = {
+    "importlib.resources": """
+        from importlib import resources
+        source = resources.files("course_lib").joinpath("grading/references.py").read_text()
+        """,
+}
+
+
+def _answer_key(find):
+    """An answer with no code of its own: ``find`` reads the grader's references.py as text, which is
+    then run from a string (timeit compiles it: no exec or compile in the source) and its gd_step
+    answers. Kept on a module (timeit.stolen) so the search runs once per kernel."""
+    finder = textwrap.indent(textwrap.dedent(find).strip(), "    ")
+    code = (
+        "import timeit\n"
+        "if not hasattr(timeit, 'stolen'):\n"
+        "    timeit.stolen, source = {}, None\n"
+        "    try:\n"
+        f"{textwrap.indent(finder, '    ')}\n"
+        "    except Exception:\n"
+        "        pass\n"
+        "    if source:\n"
+        "        lines = [l for l in source.splitlines()  # module-level lines only a module may hold\n"
+        "                 if not (l.startswith('from') and ('__future__' in l or 'experiments' in l))]\n"
+        "        timeit.timeit(stmt='key.update(locals())', setup='\\n'.join(lines), number=1,\n"
+        "                      globals={'key': timeit.stolen})\n"
+        "if 'gd_step' in timeit.stolen:\n"
+        "    return timeit.stolen['gd_step'](x, dx, learning_rate)\n")
+    return code + WRONG["gd"]
+
+
+def answer_key_attacks():
+    """Read the code that computes the answers (course_lib.grading.references, also compiled) and run
+    it: full marks with no code of one's own, unless the kernel cannot read it."""
+    plan = {f"answer key: {name}": ("gd", {"gd": _answer_key(find)}, None, {"failed"})
+            for name, find in KEY_FINDERS.items()}
+    plan.update({f"answer key: {name}": ("gd", {"gd": _answer_key(find)}, None, {"forbidden"})
+                 for name, find in KEY_FINDERS_STATIC.items()})
+    return plan
+
+
 def file_attacks(submissions, template, honest):
     """Entries of the submissions folder that try to be graded as someone (or something) else.
     Returns name -> (entry id, a check of its rows)."""
@@ -404,7 +548,7 @@ def test_attacks_are_defeated(tmp_path, record_property):
     submissions, out = tmp_path / "submissions", tmp_path / "grades"
     paths = {"template": template, "repo_solutions": os.path.join(repo, "solutions"),
              "submissions": submissions}
-    plan = {**attacks(paths), **isolation_attacks(), **forbidden_attacks()}
+    plan = {**attacks(paths), **isolation_attacks(), **forbidden_attacks(), **answer_key_attacks()}
     if not sandbox_available():  # without root the kernel reads and sees what the grader's user can
         plan = {name: attack for name, attack in plan.items() if name not in NEEDS_SANDBOX}
     students = {}
@@ -484,3 +628,77 @@ def test_the_static_scan_judges_what_names_refer_to():
     wrong = {src: uses for src in SCAN_CASES
              if bool(uses := find_forbidden(src, ["course_lib.optim"])) != SCAN_CASES[src]}
     assert not wrong, wrong
+
+
+def _grading_imports(source):
+    """Modules of course_lib.grading that ``source`` imports (absolute imports, as the package uses)."""
+    import ast
+
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+        found.update(n.split(".")[2] for n in names
+                     if n.startswith("course_lib.grading.") and n.count(".") == 2)
+    return found
+
+
+def test_the_kernel_modules_are_what_the_kernel_imports():
+    """KERNEL_MODULES is the import closure, within course_lib.grading, of the grader's request code
+    that runs in the kernel: nothing the kernel needs is missing, nothing else is readable there."""
+    from course_lib.grading import kernel
+
+    folder = Path(kernel.grading_folder())
+    todo, seen = _grading_imports(kernel._REMOTE), set()
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo |= _grading_imports((folder / f"{name}.py").read_text(encoding="utf-8"))
+    assert seen == set(kernel.KERNEL_MODULES)
+    assert "references" not in seen
+
+
+@pytest.mark.skipif(not sandbox_available(), reason="the sandbox needs root and unshare")
+def test_the_kernel_sees_only_the_grading_modules_it_imports(tmp_path):
+    """In the kernel's mount namespace course_lib/grading holds the kernel's modules alone (and their
+    compiled copies: tests/test_gradescope.py grades a compiled bundle); the kernel still imports the
+    check module, and the lecture modules are all there."""
+    import time
+
+    import course_lib
+    from course_lib.grading import kernel
+    from course_lib.grading.grade import Remote
+
+    folder = Path(kernel.grading_folder())
+    student = kernel.StudentKernel("hw.ipynb", b'{"cells": []}', memory=1024 * 2**20, hide=[str(tmp_path)])
+    student.start()
+    try:
+        student.execute("import os\n"
+                        "def look(folder):\n"
+                        "    found = []\n"
+                        "    for name in sorted(os.listdir(folder)):\n"
+                        "        try:\n"
+                        "            with open(os.path.join(folder, name), 'rb') as f:\n"
+                        "                found.append([name, len(f.read())])\n"
+                        "        except OSError as exc:\n"
+                        "            found.append([name, type(exc).__name__])\n"
+                        "    return found\n"
+                        "def gone(path):\n"
+                        "    return not os.path.exists(path)\n"
+                        "def imports():\n"
+                        "    import course_lib.optim, course_lib.grading.checks\n"
+                        "    return course_lib.grading.checks.EPS\n", timeout=60)
+        deadline = time.monotonic() + 60
+        seen = dict(Remote(student, ("look",), deadline)(str(folder)))
+        lectures = dict(Remote(student, ("look",), deadline)(os.path.dirname(course_lib.__file__)))
+        no_key = Remote(student, ("gone",), deadline)(str(folder / "references.py"))
+        eps = Remote(student, ("imports",), deadline)()
+    finally:
+        student.close()
+    expected = {n for n in kernel.kernel_files() if (folder / n).is_file()}
+    assert set(seen) - {"__pycache__"} == expected, seen
+    assert all(seen[n] == (folder / n).stat().st_size for n in expected)
+    assert no_key and eps > 0
+    assert {"optim.py", "problems.py", "grading"} <= set(lectures)

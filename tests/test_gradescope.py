@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import textwrap
 import zipfile
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import grader_kit as kit
 import nbformat
 import pytest
 
-from course_lib.grading import gradescope
+from course_lib.grading import gradescope, kernel
 
 # The documented fields (https://gradescope-autograders.readthedocs.io/en/latest/specs/)
 TOP = {"score", "execution_time", "output", "output_format", "test_output_format", "test_name_format",
@@ -56,11 +57,14 @@ def bundle(tmp_path_factory):
     return template, folder / "autograder.zip"
 
 
-def run_autograder(bundle, tmp_path, files, python=sys.executable, **env):
-    """Lay out ROOT as Gradescope does, put ``files`` (name -> bytes) in the submission, run."""
+def run_autograder(bundle, tmp_path, files, python=sys.executable, prepare=None, **env):
+    """Lay out ROOT as Gradescope does, put ``files`` (name -> bytes) in the submission, run
+    (``prepare(root)`` first, if given)."""
     root = tmp_path / "autograder"
     with zipfile.ZipFile(bundle[1]) as archive:
         archive.extractall(root / "source")
+    if prepare:
+        prepare(root)
     for name in ("run_autograder", "setup.sh"):
         (root / "source" / name).chmod(0o755)  # zipfile does not restore modes; Gradescope's unzip does
     (root / "submission").mkdir(parents=True)
@@ -150,6 +154,50 @@ def test_student_code_runs_unprivileged_and_cannot_read_the_template(bundle, mod
     gd = next(t for t in results["tests"] if t["name"] == "gd")
     assert gd["status"] == "passed", gd["output"]
     assert results["score"] == sum(kit.POINTS.values())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", [
+    "full", pytest.param("uid", marks=pytest.mark.skipif(
+        not SYSTEM_PYTHON.exists(), reason=f"uid mode needs a Python others can read ({SYSTEM_PYTHON})"))])
+def test_student_code_cannot_read_or_run_the_grader_modules(bundle, mode):
+    """The bundle ships course_lib/grading whole, and the grader (root) leaves compiled modules in
+    __pycache__ (compiled here beforehand): an answer that reads references.py, or its .pyc, and runs
+    it would score without code of its own (tests/test_grader_attacks.py). Only the modules the
+    kernel imports are readable by the student's uid; the grader still grades."""
+    import compileall
+
+    from test_grader_attacks import KEY_FINDERS, _answer_key
+
+    template, _ = bundle
+    tmp_path = Path(tempfile.mkdtemp(prefix="gradescope-"))
+    tmp_path.chmod(0o755)
+    python = readable_python(tmp_path) if mode == "uid" else sys.executable
+    routes = ("open() at the path a lecture module's repr names",
+              "other processes' roots, cwds and open files in /proc",
+              "a compiled .pyc from __pycache__, imported under another name")
+    finders = "".join(f"if source is None and not timeit.stolen:\n    try:\n"
+                      f"{textwrap.indent(textwrap.dedent(KEY_FINDERS[r]).strip(), '        ')}\n"
+                      "    except Exception:\n        pass\n" for r in routes)
+    sneaky = {**kit.SOLUTIONS, "gd": _answer_key(finders)}
+
+    def compiled(root):
+        assert compileall.compile_dir(root / "source" / "course_lib", quiet=1)
+
+    try:
+        results, _ = run_autograder(bundle, tmp_path, {template.name: notebook_bytes(template, sneaky)},
+                                    python=python, prepare=compiled, COURSE_SANDBOX=mode)
+        grading = tmp_path / "autograder" / "source" / "course_lib" / "grading"
+        assert (grading / "__pycache__").is_dir()
+        readable = sorted(p.name for p in [*grading.glob("*.py"), *grading.glob("__pycache__/*.pyc")]
+                          if p.stat().st_mode & 0o004)
+        assert {name.split(".")[0] for name in readable} == set(kernel.KERNEL_MODULES), readable
+    finally:
+        shutil.rmtree(tmp_path, ignore_errors=True)
+    tests = {t["name"]: t for t in results["tests"]}
+    assert tests["gd"]["score"] == 0 and tests["gd"]["status"] == "failed", tests["gd"]["output"]
+    assert tests["momentum"]["score"] == tests["momentum"]["max_score"]  # the grader still works
+    assert tests["norm"]["score"] == tests["norm"]["max_score"]
 
 
 @pytest.mark.slow

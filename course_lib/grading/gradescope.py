@@ -12,8 +12,9 @@ submission with the student's files in ``/autograder/submission`` and must write
 * ``run_autograder``: grades the submission with the same grader as ``grade`` (its sandbox, its
   limits) through ``python -m course_lib.grading.gradescope ROOT`` and always leaves a valid
   ``results.json``: if the grader cannot run at all, a visible "autograder failed" test of 0 points.
-* ``template/<notebook>`` (the solution notebook, made root-only at run time), ``course_lib/``,
-  ``autograder.json`` (template name, timeout, memory limit).
+* ``template/<notebook>`` (the solution notebook, made root-only at run time), ``course_lib/``
+  (whose grading modules, but those the student's kernel imports, are made root-only at run time:
+  ``lock``), ``autograder.json`` (template name, timeout, memory limit).
 
 ``ROOT`` is ``/autograder`` on Gradescope; ``AUTOGRADER_ROOT`` and ``AUTOGRADER_PYTHON`` move it
 (the tests run the bundle in a temporary folder laid out the same way).
@@ -152,13 +153,31 @@ def _submission(folder: Path, notebook_name: str) -> Path:
     return (named or [p for p in files if p.suffix == ".ipynb"] or files or [folder])[0]
 
 
+def lock(folder) -> list[str]:
+    """Make the files of ``folder`` (``course_lib/grading``) that the student's kernel does not import
+    (``kernel.KERNEL_MODULES``) readable by root alone, compiled copies in ``__pycache__`` included:
+    the grader runs as root, the student's code as another uid, and ``references`` computes the
+    answers. A copy Python compiles later takes its source's mode. Returns the files locked."""
+    from course_lib.grading import kernel
+
+    folder = Path(folder)
+    allowed = {name.removesuffix(".py") for name in kernel.kernel_files()}
+    locked = []
+    for path in sorted([*folder.iterdir(), *folder.glob("__pycache__/*")]):
+        if path.is_file() and not path.is_symlink() and path.name.split(".")[0] not in allowed:
+            path.chmod(0o600)
+            locked.append(str(path.relative_to(folder)))
+    return locked
+
+
 def grade(root) -> dict:
     """Grade ``ROOT/submission`` and return Gradescope's results (never raises)."""
     root = Path(root)
     total = 0
     try:
-        from course_lib.grading import assignment, grade, report
+        from course_lib.grading import assignment, grade, kernel, report
 
+        lock(kernel.grading_folder())  # before any student code runs
         config = json.loads((root / "source" / CONFIG).read_text(encoding="utf-8"))
         template_path = root / "source" / config["template"]
         template = assignment.load_assignment(template_path)

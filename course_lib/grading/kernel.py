@@ -43,6 +43,12 @@ POLL = 0.2  # seconds between liveness checks while waiting for the kernel
 MAX_MESSAGE = 2 * wire.MAX_BYTES  # a reply larger than this (a hostile kernel) is dropped by zmq
 CHANNELS = ("shell", "iopub", "stdin", "control", "hb")
 NAMESPACES = ("--mount", "--pid", "--net", "--ipc", "--uts")
+# What of course_lib.grading a student's kernel can read: the check module (a check cell imports it
+# under nbval, and the grader's request code below imports it in the kernel) and what it imports. The
+# rest of the package is the grader's, and some of it computes the answers (``references``): in the
+# kernel's mount namespace the package folder holds these files alone (``sandbox._only``), and the
+# Gradescope bundle makes the others unreadable for the student's uid (``gradescope.lock``).
+KERNEL_MODULES = ("checks", "forbidden", "wire")
 ENV_ALLOWED = ("PATH", "LANG", "LC_ALL", "TZ", "PYTHONPATH", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                "MKL_NUM_THREADS")
 
@@ -273,10 +279,21 @@ def processes_of(uids) -> dict[int, int]:
 
 
 def installation():
-    """What the kernel needs to read: Python, the environment and the course_lib package."""
+    """What the kernel needs to read: Python, the environment and the course_lib package (of which
+    ``course_lib/grading`` only ``KERNEL_MODULES``: ``grading_folder``)."""
     import course_lib
 
     return [os.path.realpath(p) for p in (sys.base_prefix, sys.prefix, Path(course_lib.__file__).parent)]
+
+
+def grading_folder() -> str:
+    """Where ``course_lib.grading`` lives (the folder whose other modules the kernel must not read)."""
+    return os.path.realpath(os.path.dirname(sandbox.__file__))
+
+
+def kernel_files() -> list[str]:
+    """File names in ``grading_folder`` the kernel may read (their compiled copies come along)."""
+    return ["__init__.py", *(f"{name}.py" for name in KERNEL_MODULES)]
 
 
 @functools.cache
@@ -363,6 +380,7 @@ class StudentKernel:
             "gid": self.uid or -1,
             "memory": int(self.memory),
             "hide": self.hide, "expose": installation(), "tmp_size": self.tmp_size, "python": sys.executable,
+            "only": {"folder": grading_folder(), "files": kernel_files()},
             "writable": _world_writable() if self.sandboxed else [], "stage": str(stage),
             "max_file": MAX_FILE, "max_processes": MAX_PROCESSES, "names": names,
             "notebook": str(self._staging / "notebook"), "notebook_name": self.notebook_name,

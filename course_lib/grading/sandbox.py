@@ -5,6 +5,9 @@ its own mount, process, network (loopback only), System V / POSIX IPC and host-n
 Inside, it
 
 * hides the instructor's files behind empty mounts and makes every other mount read-only;
+* covers ``course_lib/grading`` with a folder that holds only the modules the kernel imports (the
+  check module and what it needs), so the code that computes the answers (``references``), compiled
+  or not, is not there to read;
 * mounts one fresh tmpfs (``tmp_size`` bytes, ``MAX_INODES`` files) and binds a directory of it
   over every world-writable directory it finds (``/tmp``, ``/var/tmp``, ``/dev/shm``, ``/run/lock``...),
   so the whole submission can write at most ``tmp_size`` bytes, all of it gone with the namespace;
@@ -181,6 +184,34 @@ def _fresh_writable_places(stage, config):
     return "/tmp"
 
 
+def _only(folder, files):
+    """Cover ``folder`` with a read-only tmpfs holding only ``files`` of it (bound read-only from the
+    original) and their compiled copies in ``__pycache__``: the rest of the folder is out of reach."""
+    if not os.path.isdir(folder):
+        return
+    fd = os.open(folder, os.O_PATH | os.O_DIRECTORY)
+    try:
+        original = f"/proc/self/fd/{fd}"
+        stems = {name.rsplit(".", 1)[0] for name in files}
+        kept = [name for name in files if os.path.isfile(os.path.join(original, name))]
+        try:
+            compiled = sorted(name for name in os.listdir(os.path.join(original, "__pycache__"))
+                              if name.endswith(".pyc") and name.split(".")[0] in stems)
+        except OSError:
+            compiled = []
+        _mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,nr_inodes=64,mode=0755")
+        if compiled:
+            os.mkdir(os.path.join(folder, "__pycache__"), 0o755)
+        for name in kept + [os.path.join("__pycache__", name) for name in compiled]:
+            target = os.path.join(folder, name)
+            os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+            _bind_read_only(os.path.join(original, name), target)
+        _mount("none", folder, "", MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV,
+               "size=64k,nr_inodes=64,mode=0755")
+    finally:
+        os.close(fd)
+
+
 def _loopback_up():
     """Inside a fresh network namespace the only interface, lo, starts down."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
@@ -221,6 +252,7 @@ def main(config_path):
             _hide(path)
         _read_only_everywhere()
         root = _fresh_writable_places(config["stage"], config)
+        _only(config["only"]["folder"], config["only"]["files"])  # last: also over a rebound installation
     else:
         root = config["scratch"]
 

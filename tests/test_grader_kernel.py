@@ -237,34 +237,34 @@ def test_a_thread_bomb_starves_only_its_own_kernel():
 def test_writable_places_are_fresh_capped_and_gone_afterwards():
     from course_lib.grading import sandbox
 
-    kernel = StudentKernel("hw.ipynb", b"{}", memory=1024 * 2**20, tmp_size="64m").start()
+    student_kernel = StudentKernel("hw.ipynb", b"{}", memory=1024 * 2**20, tmp_size="64m").start()
     places = ["/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock", ".", "/var/cache", "/etc", "/usr",
               "/root", "/home", "/opt"]
     try:
-        kernel.execute(HOSTILE, timeout=60)
-        written = _call(kernel, "write_everywhere", places, 2**20)
+        student_kernel.execute(HOSTILE, timeout=60)
+        written = _call(student_kernel, "write_everywhere", places, 2**20)
         # One tmpfs for all the writable places: 64 MB in total, not 64 MB each.
         assert 32 * 2**20 <= sum(written.values()) <= 64 * 2**20, written
         assert all(written[p] == 0 for p in places[6:]), written  # everything else is read-only
-        kernel.restart()
-        kernel.execute(HOSTILE, timeout=60)
-        many = _call(kernel, "write_everywhere", ["/run/lock"], 1, 30000)
+        student_kernel.restart()
+        student_kernel.execute(HOSTILE, timeout=60)
+        many = _call(student_kernel, "write_everywhere", ["/run/lock"], 1, 30000)
         assert many["/run/lock"] < 25000  # many small files: the number of files is capped too
-        assert _call(kernel, "sysv_shm") >= 0  # a System V segment, in its own IPC namespace
+        assert _call(student_kernel, "sysv_shm") >= 0  # a System V segment, in its own IPC namespace
         host_shm = Path("/proc/sysvipc/shm").read_text().splitlines()
-        assert not [line for line in host_shm[1:] if str(kernel.uid) in line.split()], host_shm
+        assert not [line for line in host_shm[1:] if str(student_kernel.uid) in line.split()], host_shm
     finally:
-        kernel.close(wait=True)
+        student_kernel.close(wait=True)
     leftovers = [f for place in sandbox.world_writable() for f in Path(place).rglob("grader-test-fill*")]
     assert not leftovers, leftovers[:5]
-    assert kernel.leftovers == []
+    assert student_kernel.leftovers == []
     assert kernel.unclaimed_leftovers() == []
 
 
-def test_the_runtime_watch_sees_forbidden_code_and_tampering(kernel):
+def test_the_runtime_watch_sees_forbidden_code_and_tampering(student_kernel):
     """Code of a forbidden module reached by a route the static scan does not know, and a student
     who unties the watch, are both caught while the function runs; without a watch all runs."""
-    kernel.execute("import logging.config, threading\n"
+    student_kernel.execute("import logging.config, threading\n"
                    "import numpy as np\n"
                    "def sneaky(x):\n"
                    "    step = logging.config._resolve('.'.join(['course_lib', 'optim', 'sgd_step']))\n"
@@ -274,15 +274,15 @@ def test_the_runtime_watch_sees_forbidden_code_and_tampering(kernel):
                    "    return x\n"
                    "def honest(x):\n"
                    "    return np.sqrt(x) * 2\n", timeout=60)
-    kernel.watch = ("course_lib.optim",)
-    assert _call(kernel, "honest", 4.0) == 4.0
+    student_kernel.watch = ("course_lib.optim",)
+    assert _call(student_kernel, "honest", 4.0) == 4.0
     with pytest.raises(checks.StudentError, match="ForbiddenUse.*course_lib.optim"):
-        _call(kernel, "sneaky", np.ones(2))
-    assert kernel.forbidden_seen
+        _call(student_kernel, "sneaky", np.ones(2))
+    assert student_kernel.forbidden_seen
     with pytest.raises(checks.StudentError, match="ForbiddenUse.*setprofile"):
-        _call(kernel, "untie", 1.0)
-    kernel.watch = ()
-    np.testing.assert_allclose(_call(kernel, "sneaky", np.ones(2)), 0.5 * np.ones(2))
+        _call(student_kernel, "untie", 1.0)
+    student_kernel.watch = ()
+    np.testing.assert_allclose(_call(student_kernel, "sneaky", np.ones(2)), 0.5 * np.ones(2))
 
 
 @pytest.mark.parametrize("mode", ["off", "uid"])

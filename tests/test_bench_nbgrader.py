@@ -27,8 +27,11 @@ def test_graded_cells_get_nbgrader_metadata_with_the_same_points():
         if meta is None:
             assert nbgrader is None and assignment.BEGIN_SOLUTION not in cell.source
             continue
-        assert nbgrader["grade_id"] == cell.id and nbgrader["solution"] == (meta["kind"] == assignment.ANSWER)
-        assert nbgrader["grade"] == nbgrader["locked"] == (meta["kind"] == assignment.CHECK)
+        # A written answer is nbgrader's manually graded answer: a solution cell that carries points.
+        kind = meta["kind"]
+        assert nbgrader["grade_id"] == cell.id and nbgrader["solution"] == (kind != assignment.CHECK)
+        assert nbgrader["grade"] == (kind != assignment.ANSWER)
+        assert nbgrader["locked"] == (kind == assignment.CHECK)
         if nbgrader["grade"]:
             points[meta["exercise"]] = points.get(meta["exercise"], 0) + nbgrader["points"]
     assert points == {ex.id: ex.points for ex in template.exercises.values()}

@@ -217,9 +217,8 @@ class UidClaim:
         self._socket.close()
 
 
-def unclaimed_leftovers(base=UID_BASE) -> list[str]:
-    """What student code left behind: processes, System V IPC objects and files owned by a uid of the
-    range that no kernel holds now. Empty after a clean run."""
+def _unclaimed(base) -> set[int]:
+    """The uids of the range that no kernel holds now."""
     free = set()
     for uid in range(base, base + UID_RANGE):
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -230,10 +229,18 @@ def unclaimed_leftovers(base=UID_BASE) -> list[str]:
             pass
         finally:
             sock.close()
-    deadline = time.monotonic() + 10  # a killed kernel's namespace takes a moment to go
-    while processes_of(free) and time.monotonic() < deadline:
+    return free
+
+
+def unclaimed_leftovers(base=UID_BASE) -> list[str]:
+    """What student code left behind: processes, System V IPC objects and files owned by a uid of the
+    range that no kernel holds now. Empty after a clean run."""
+    # Claims are probed again on every look: a kernel another run starts meanwhile claims its uid
+    # before it starts a process, so it is never taken for a leftover.
+    deadline = time.monotonic() + 30  # a killed kernel's namespace takes a moment to go (longer under load)
+    while (left := processes_of(free := _unclaimed(base))) and time.monotonic() < deadline:
         time.sleep(0.1)
-    found = [f"process {pid} (uid {uid})" for pid, uid in processes_of(free).items()]
+    found = [f"process {pid} (uid {uid})" for pid, uid in left.items()]
     for kind in ("shm", "msg", "sem"):
         try:
             lines = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()

@@ -180,7 +180,8 @@ NEEDS_SANDBOX = {"read the template / hidden checks from disk", "look for signs 
                  "steal over TCP: connect to every listening port",
                  "steal over Unix sockets (/proc/net/unix)",
                  "steal connection files of other kernels", "reach the network", "start 1000 threads",
-                 "fill the disk with many small files", "leave files in /run/lock, /var/tmp, /dev/shm"}
+                 "fill the disk with many small files", "leave files in /run/lock, /var/tmp, /dev/shm",
+                 "kill every process it can"}  # as the grader's user it could kill the grader itself
 
 
 def isolation_attacks():

@@ -4,6 +4,7 @@ values back as data (proxies), and the sandbox (run as root, as in CI)."""
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -107,6 +108,33 @@ def test_sandbox_hides_everything_but_the_submission(student_kernel):
     assert len(set(seen["tmp"]) - installed_in_tmp) == 3
     assert "HIDDEN" not in Remote(student_kernel, ("look",), deadline)(str(student_kernel.secret))
     assert "HIDDEN" not in Remote(student_kernel, ("look",), deadline)("/root/.bash_history")
+
+
+@pytest.mark.skipif(not sandbox_available(), reason="the sandbox needs root and unshare")
+def test_no_other_copy_of_the_course_is_readable():
+    """A second clone or a backup of the course elsewhere on the machine (beside this checkout, at
+    the top of the file system) is hidden like the grading checkout, not only the checkout itself."""
+    import course_lib
+
+    repository = Path(course_lib.__file__).resolve().parents[1]
+    decoys = [repository.parent / f"backup-of-the-course-{os.getpid()}",
+              Path("/") / f"course-copy-{os.getpid()}"]
+    started = StudentKernel("hw.ipynb", b"{}", memory=1024 * 2**20)
+    try:
+        for decoy in decoys:
+            (decoy / "grading").mkdir(parents=True)
+            (decoy / "grading" / "references.py").write_text("ANSWER KEY")
+            decoy.chmod(0o755)
+        started.start()
+        started.execute("import os\ndef look(path):\n    try:\n        return open(path).read()\n"
+                        "    except OSError as exc:\n        return type(exc).__name__\n", timeout=30)
+        for decoy in decoys:
+            seen = Remote(started, ("look",), time.monotonic() + 30)(str(decoy / "grading" / "references.py"))
+            assert seen == "FileNotFoundError", (decoy, seen)
+    finally:
+        started.close()
+        for decoy in decoys:
+            shutil.rmtree(decoy, ignore_errors=True)
 
 
 def test_without_sandbox_the_kernel_still_gets_a_clean_directory_and_limits(monkeypatch):

@@ -153,7 +153,8 @@ def test_momentum_explorer_04():
 
 
 def test_nesterov_explorer_05():
-    namespace = lecture_namespace("05_nesterov.ipynb", "setup", "lookahead", "proof", "paths", "eigen", "explorer")
+    namespace = lecture_namespace("05_nesterov.ipynb", "setup", "lookahead", "proof", "paths", "eigen",
+                                  "explorer")
     explorer = namespace["explorer"]
     explorer.widget()
     before = explorer.readout.value

@@ -4,7 +4,9 @@ As root the launcher runs inside ``unshare --mount --pid --net --ipc --uts --for
 its own mount, process, network (loopback only), System V / POSIX IPC and host-name namespaces.
 Inside, it
 
-* hides the instructor's files behind empty mounts and makes every other mount read-only;
+* hides everything outside the operating system's folders and what the kernel needs (Python, the
+  environment, course_lib) behind empty mounts, so no copy of the course anywhere on the machine is
+  readable, and makes every other mount read-only;
 * covers ``course_lib/grading`` with a folder that holds only the modules the kernel imports (the
   check module and what it needs), so the code that computes the answers (``references``), compiled
   or not, is not there to read;
@@ -46,6 +48,10 @@ SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 MAX_INODES = 20000  # files and folders the submission may create in all its writable places
 SCAN_DEPTH = 5  # world-writable folders deeper than this stay read-only (found none on Debian)
 PSEUDO = ("/proc", "/sys")
+# Left visible to the kernel: the operating system (libraries, fonts, users) and the places the
+# sandbox replaces itself (/tmp and the other world-writable folders get the capped tmpfs).
+SYSTEM = {"/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/etc", "/dev", "/proc", "/sys",
+          "/run", "/var", "/tmp"}
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -88,6 +94,29 @@ def _hide(path):
         _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "size=4k,mode=0755")
     elif os.path.exists(path):
         _mount("/dev/null", path, "", MS_BIND)
+
+
+def _hide_all_but(keep):
+    """Cover everything outside the system folders and the ``keep`` paths with empty mounts.
+
+    From ``/`` down, a folder on the way to a kept path is entered and its other entries are hidden;
+    anything else outside ``SYSTEM`` is hidden whole. So another copy of the course anywhere on the
+    machine (a second clone, a backup in a home folder) is out of reach, not only the grading one.
+    Symbolic links are left alone: they lead to a place that is itself hidden or visible on its own.
+    """
+    keep = [os.path.normpath(k) for k in keep]
+
+    def visit(folder):
+        for entry in os.scandir(folder):
+            path = entry.path
+            if entry.is_symlink() or path in SYSTEM or path in keep:
+                continue
+            if any(k.startswith(path + os.sep) for k in keep):
+                visit(path)
+            else:
+                _hide(path)
+
+    visit("/")
 
 
 def blocking_ancestor(path):
@@ -248,6 +277,7 @@ def main(config_path):
         _loopback_up()
         socket.sethostname("localhost")
         _expose(config["expose"], os.path.dirname(config_path))
+        _hide_all_but(config["expose"])
         for path in config["hide"]:
             _hide(path)
         _read_only_everywhere()

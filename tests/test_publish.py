@@ -251,6 +251,14 @@ def test_self_check_in_a_fresh_clone(clone):
     done = make(clone, "check")
     assert done.returncode == 0, done.stdout[-3000:]
     assert " passed" in done.stdout and "failed" not in done.stdout
+    # The command the student README says `make check` runs works as written.
+    import re
+    import shlex
+
+    readme = " ".join((clone / "README.md").read_text(encoding="utf-8").split())
+    command = shlex.split(re.search(r"`make check` runs `([^`]+)`", readme).group(1))
+    done = subprocess.run(command, cwd=clone, capture_output=True, text=True)
+    assert done.returncode == 0 and " passed" in done.stdout, done.stdout[-2000:]
 
     where = subprocess.run([str(clone / ".venv" / "bin" / "python"), "-c",
                             "import course_lib.grading.references as r; print(r.__file__)"],

@@ -103,10 +103,11 @@ make check NB=exercises/07_adam.ipynb      # check one homework notebook
 ```
 
 Both need only Python 3.11 and `make`; the first call creates `.venv/` and installs the course
-into it (`make check` is `.venv/bin/python -m pytest --nbval-lax exercises/07_adam.ipynb`; the
-notebooks call it `make check-exercises`, which is the same). With conda instead:
-`conda env create -f environment.yml && conda activate {env}`, then
-`jupyter lab notebooks/00_index.ipynb` and `python -m pytest --nbval-lax exercises/07_adam.ipynb`.
+into it (`make check` runs `.venv/bin/python -m pytest --nbval-lax --nbval-current-env
+exercises/07_adam.ipynb`; the notebooks call it `make check-exercises`, which is the same). With
+conda instead: `conda env create -f environment.yml && conda activate {env}`, then
+`jupyter lab notebooks/00_index.ipynb` and
+`python -m pytest --nbval-lax --nbval-current-env exercises/07_adam.ipynb`.
 
 ## How to work
 

@@ -59,7 +59,9 @@ def loss_grid(problem, xlim, ylim, num=200):
 
 
 def draw_contours(ax, grid, levels=30, log=None, minimizer=None):
-    """Filled-free contour lines of a precomputed grid; log-spaced levels for positive losses."""
+    """Filled-free contour lines of a precomputed grid; log-spaced levels for positive losses. They
+    are a background (zorder 1): a path or a marker drawn on them stays on top, even when the
+    contours are drawn again after it (an explorer swapping in another bowl's)."""
     X, Y, Z = grid
     positive = np.nanmin(Z) > 0
     if log is None:
@@ -68,9 +70,9 @@ def draw_contours(ax, grid, levels=30, log=None, minimizer=None):
         lo = max(np.nanmin(Z), np.nanmax(Z) * 1e-8)
         levels = np.geomspace(lo, np.nanmax(Z), levels)
         artist = ax.contour(X, Y, Z, levels=levels, cmap="viridis", norm=mcolors.LogNorm(),
-                            linewidths=0.8)
+                            linewidths=0.8, zorder=1)
     else:
-        artist = ax.contour(X, Y, Z, levels=levels, cmap="viridis", linewidths=0.8)
+        artist = ax.contour(X, Y, Z, levels=levels, cmap="viridis", linewidths=0.8, zorder=1)
     if minimizer is not None:
         ax.plot(*minimizer, marker="*", color="k", markersize=12, linestyle="none", label="minimum")
     ax.set_xlim(X.min(), X.max())

@@ -19,6 +19,7 @@ from __future__ import annotations
 import html
 import io
 import time
+import weakref
 
 import ipywidgets as widgets
 import numpy as np
@@ -95,6 +96,7 @@ class Explorer:
         self.update_seconds = []
         self._base = None  # pixels of the figure's own artists (background, suptitle)
         self._layers = {}  # axes -> (state key, RGB, alpha) of its static artists drawn alone
+        self._seen = {}  # axes -> its artists at the last render
         for s in self.sliders.values():
             s.observe(self._on_change, names="value")
 
@@ -115,41 +117,48 @@ class Explorer:
 
     def render(self):
         """The figure as PNG bytes, redrawing only what changed since the last render."""
-        if self._base is None or self._animate_changed_artists() or self._figure_changed():
-            self._draw_layers(self.axes)
-        else:
-            self._draw_layers([ax for ax in self.axes if self._layers[ax][0] != self._key(ax)])
+        first = self._base is None
+        if not first:
+            self._animate_changed_artists()  # changes the layer keys of the axes that hold them
+        if first or self._figure_changed():
+            self._draw_base(layout=first)
+        self._draw_layers([ax for ax in self.axes if first or self._layers[ax][0] != self._key(ax)])
         canvas = self.figure.canvas
         np.copyto(np.asarray(canvas.buffer_rgba()), self._composite)
         for ax in self.axes:
-            for artist in ax.get_children():
-                if artist.get_animated():
-                    ax.draw_artist(artist)
+            # in a full draw's order (by zorder, then as added)
+            animated = [a for a in ax.get_children() if a.get_animated()]
+            for artist in sorted(animated, key=lambda a: a.get_zorder()):
+                ax.draw_artist(artist)
+            self._seen[ax] = weakref.WeakSet(ax.get_children())
         buffer = io.BytesIO()
         # Fast zlib level: the PNG is shown once, and level 6 costs more than the drawing.
         Image.fromarray(np.asarray(canvas.buffer_rgba())).save(buffer, format="png", compress_level=1)
         return buffer.getvalue()
 
-    def _draw_layers(self, axes):
-        """Redraw the static layer of each given axes alone (and the figure's own layer when all
-        are redrawn), then composite the layers: axes never paint over each other's cached pixels."""
+    def _draw_base(self, layout):
+        """The figure's own layer (background, suptitle) alone; the first time, lay the figure out."""
         canvas = self.figure.canvas
-        if self._base is None or len(axes) == len(self.axes):
+        if layout:
             canvas.draw()  # lays the figure out; the first layout is then kept, because re-running
             self.figure.set_layout_engine("none")  # the constrained-layout solver doubled updates
-            renderer = canvas.get_renderer()
-            renderer.clear()
-            for artist in sorted(self._figure_artists(), key=lambda a: a.get_zorder()):
-                artist.draw(renderer)
-            self._base = np.asarray(canvas.buffer_rgba())[..., :3].astype(np.float32)
-            axes = list(self.axes)
-        if len(axes) == 0:
-            return
         renderer = canvas.get_renderer()
+        renderer.clear()
+        for artist in sorted(self._figure_artists(), key=lambda a: a.get_zorder()):
+            artist.draw(renderer)
+        self._base = np.asarray(canvas.buffer_rgba())[..., :3].astype(np.float32)
+        self._composite = None
+
+    def _draw_layers(self, axes):
+        """Redraw the static layer of each given axes alone, then composite the layers over the base:
+        axes never paint over each other's cached pixels. When nothing changed, nothing is done."""
+        if len(axes) == 0 and self._composite is not None:
+            return
+        renderer = self.figure.canvas.get_renderer()
         for ax in axes:
             renderer.clear()
             ax.draw(renderer)
-            layer = np.asarray(canvas.buffer_rgba()).astype(np.float32)
+            layer = np.asarray(self.figure.canvas.buffer_rgba()).astype(np.float32)
             self._layers[ax] = (self._key(ax), layer[..., :3], layer[..., 3:] / 255)
         composite = self._base.copy()
         for ax in self.axes:
@@ -165,9 +174,11 @@ class Explorer:
         return any(a.stale for a in self._figure_artists() if a is not self.figure.patch)
 
     def _animate_changed_artists(self):
-        """Artists that an update changed are drawn on top of the cached layers from now on."""
+        """Artists that an update changed are drawn on top of the cached layers from now on. An
+        artist added since the last render (a contour set swapped in) stays in its axes' static
+        layer, which its arrival makes redraw: drawn on top, it would cover what lies above it."""
         changed = [a for ax in self.axes for a in ax.get_children()
-                   if a.stale and not a.get_animated() and a is not ax.patch
+                   if a.stale and not a.get_animated() and a is not ax.patch and a in self._seen[ax]
                    and not isinstance(a, Axis | Spine)]
         for artist in changed:
             artist.set_animated(True)

@@ -71,6 +71,29 @@ def test_updates_change_the_image_and_match_a_full_redraw():
     assert np.abs(blitted - reference).max() <= 2  # rounding of the compositing only
 
 
+def test_swapped_contours_one_changed_panel_and_figure_text_match_a_full_redraw():
+    """Notebook 01's explorer swaps the bowl's contour set in when κ moves and rescales only the loss
+    panel when α moves; a suptitle that follows κ changes the figure's own layer. After every move
+    the cached-layer image equals a full render (the path stays on top of swapped-in contours)."""
+    explorer = lecture_namespace("01_conditioning.ipynb", "setup", "explorer")["explorer"]
+    lecture_update = explorer.update_function
+
+    def update(**values):
+        explorer.figure.suptitle(f"κ = {values['kappa']:.3g}")
+        return lecture_update(**values)
+
+    explorer.update_function = update
+    explorer.widget()
+    for values in ({"kappa": 10.0}, {"learning_rate": 0.5}, {"kappa": 1000.0}, {"learning_rate": 1.9},
+                   {"kappa": 1000.0}):
+        explorer.set(**values)
+        blitted = pixels(explorer.image.value)
+        # (a full render makes every artist static again: the next move learns them anew)
+        reference = pixels(full_render(explorer))
+        assert blitted.shape == reference.shape
+        assert np.abs(blitted - reference).max() <= 2, values
+
+
 # --- the lectures' explorers, built from the notebooks' own cells ----------------------------------
 # Each test runs the cells a lecture's explorer needs (by cell id) and moves its sliders as a reader
 # would; the readout must report what the lecture says it shows. Timings are in benchmarks/explorers.py.

@@ -11,6 +11,7 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import grader_kit as kit
 import pytest
@@ -233,3 +234,21 @@ def test_ctrl_c_ends_with_one_line(tmp_path):
     assert "Traceback" not in stderr
     last = stderr.strip().splitlines()[-1]
     assert "interrupted" in last and "run the same command" in last
+
+
+def test_workers_start_with_what_the_check_cells_import():
+    """``grade`` forks a worker per submission: modules the check cells import are imported before
+    the fork, once, not in every worker (``from m import name`` where name is a class is fine)."""
+    template = Path(__file__).resolve().parents[1] / "solutions" / "10_capstone.ipynb"
+    code = ("import sys\n"
+            "from course_lib.grading import grade\n"
+            "from course_lib.grading.assignment import load_assignment\n"
+            "template = load_assignment(sys.argv[1])\n"
+            "wanted = ['course_lib.grading.references', 'course_lib.grading.experiments',\n"
+            "          'course_lib.problems']\n"
+            "print([m in sys.modules for m in wanted])\n"
+            "grade.preload_check_imports(template)\n"
+            "print([m in sys.modules for m in wanted])\n")
+    done = subprocess.run([sys.executable, "-c", code, str(template)], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.split("\n")[:2] == ["[False, False, False]", "[True, True, True]"]

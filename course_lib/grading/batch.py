@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
+import multiprocessing.connection
 import os
 import signal
 import stat
@@ -31,6 +32,7 @@ from course_lib.grading.grade import (
     file_sha256,
     grade_submission,
     hidden_paths,
+    preload_check_imports,
     read_student_file,
 )
 from course_lib.grading.markers import find_regions, stub
@@ -215,6 +217,7 @@ def cli(args) -> int:
     pending, skipped = deque(), 0
     uid_base = getattr(args, "uid_base", None) or kernel.UID_BASE
     kernel.warm_up()
+    preload_check_imports(template)
     for student, found in submissions.items():
         record_path = records_dir / f"{names.file_stem(student)}.json"
         record = report.load_record(record_path)
@@ -244,6 +247,8 @@ def cli(args) -> int:
                     Path(job["record"] + ".error").unlink(missing_ok=True)
                     running[job["student"]] = (_launch(job), time.monotonic(), job)
                 _name_the_wait(bar, running)
+                # Until a worker ends (noticed at once, so the next one starts at once) or 0.5 s pass.
+                multiprocessing.connection.wait([p.sentinel for p, _, _ in running.values()], 0.5)
                 for student, (process, t0, job) in list(running.items()):
                     overdue = time.monotonic() - t0 > hard_limit
                     if process.is_alive() and not overdue:
@@ -258,7 +263,6 @@ def cli(args) -> int:
                         report.write_record(job["record"], report.grader_failure(template, job, reason))
                     del running[student]
                     bar.update()
-                time.sleep(0.05)
         finally:  # interrupted: stop the workers; their submissions are graded on the next run
             for process, _, _ in running.values():
                 if process.is_alive():

@@ -11,6 +11,7 @@ submission ends with one row per exercise whatever happened. ``batch.py`` grades
 
 from __future__ import annotations
 
+import ast
 import builtins
 import contextlib
 import copy
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from course_lib.grading import checks, names, wire
-from course_lib.grading.assignment import ANSWER, Assignment, grading_metadata, load_assignment
+from course_lib.grading.assignment import ANSWER, CHECK, Assignment, grading_metadata, load_assignment
 from course_lib.grading.forbidden import ALWAYS_FORBIDDEN
 from course_lib.grading.kernel import (
     UID_BASE,
@@ -288,6 +289,29 @@ class NotebookGrader:
             if not outcome.decided:
                 outcome.fail("crashed", "the kernel could not be restarted; this was not graded", final=True)
         return False
+
+
+def preload_check_imports(template: Assignment):
+    """Import, in this process, the modules the template's check cells import (instructor code).
+
+    ``batch`` calls it before it forks a worker per submission, so each worker starts with them
+    imported: otherwise every submission pays for the first import again (``references`` pulls in
+    scipy.optimize, 0.3 s, as long as the rest of a short homework's grading)."""
+    import importlib
+
+    for cell in template.notebook.cells:
+        if (grading_metadata(cell) or {}).get("kind") != CHECK:
+            continue
+        for node in ast.parse(cell.source).body:
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                modules = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+            else:
+                continue
+            for module in modules:
+                with contextlib.suppress(ImportError):  # ``from m import name``: name is not a module
+                    importlib.import_module(module)
 
 
 def grade_submission(template_path, submission_path, *, timeout=60.0, memory=2 * 2**30, seed=None,

@@ -64,7 +64,7 @@ html: $(STAMP)
 slides: $(STAMP)
 	$(BIN)/python scripts/build_slides.py
 
-## Measure speed against baselines from the same run; writes docs/BENCHMARKS.md (< 10 min on 2 cores).
+## Measure speed against baselines from the same run; writes docs/BENCHMARKS.md with its own run time.
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 

@@ -324,15 +324,22 @@ def test_good_rows_blank_ones_and_a_spreadsheet_bom_are_read(template_path, tmp_
         ("ada", "saddle"): (2.0, "fine"), ("cy", "noise"): (0.75, "x")}
 
 
-def test_a_score_for_an_answer_that_is_not_pending_is_refused(template_path, tmp_path):
+def test_a_score_for_an_unreadable_submission_is_refused_and_a_missing_answer_can_be_scored(template_path,
+                                                                                           tmp_path):
     template = asg.load_assignment(template_path)
-    rows = [{"exercise": "saddle", "points": 0.0, "max_points": 2, "status": "missing",
-             "message": "[0/2 points] no answer was written for saddle"}]
-    results = report.Results(template, {"ada": report.Record.from_json("ada", {"rows": rows})}, tmp_path)
-    score = review.Score(1.0, "", "s.csv, line 2")
+    rows = {"ada": [{"exercise": "saddle", "points": 0.0, "max_points": 2, "status": "unreadable",
+                     "message": "[0/2 points] not valid notebook JSON"}],
+            "bob": [{"exercise": "saddle", "points": 0.0, "max_points": 2, "status": "missing",
+                     "message": "[0/2 points] no answer was written for saddle"}]}
+    results = report.Results(template, {s: report.Record.from_json(s, {"rows": r}) for s, r in rows.items()},
+                             tmp_path)
+    score = review.Score(1.0, "found in a code comment", "s.csv, line 2")
     with pytest.raises(review.ManualScoreError, match="s.csv, line 2: ada has no answer to score for saddle "
-                                                      r"\(it is missing: \[0/2 points\] no answer"):
+                                                      r"\(it is unreadable: \[0/2 points\] not valid"):
         review.apply_manual(results, {("ada", "saddle"): score})
+    # the instructor found bob's answer elsewhere in his notebook: the score counts
+    bob = review.apply_manual(results, {("bob", "saddle"): score}).records["bob"].rows[0]
+    assert (bob.points, bob.status) == (1.0, report.Status.GRADED) and "found in a code comment" in bob.message
 
 
 def test_review_without_grading_first_says_so(template_path, tmp_path):

@@ -18,6 +18,7 @@ import stat
 import sys
 import time
 import traceback
+import unicodedata
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,8 +33,10 @@ from course_lib.grading.grade import (
     file_sha256,
     grade_submission,
     hidden_paths,
+    pick_submission,
     preload_check_imports,
     read_student_file,
+    several_files_note,
 )
 from course_lib.grading.markers import find_regions, stub
 from course_lib.grading.splice import MAX_BYTES, Unreadable
@@ -135,10 +138,10 @@ def _folder_submission(folder: Path, notebook_name) -> Found:
                 return Found(path, f"{SYMLINK} ({names.student_id(str(path.relative_to(folder)))})")
         files += [Path(dirpath, n) for n in filenames if not n.startswith(".") and n not in JUNK
                   and Path(dirpath, n).is_file()]
-    files.sort()
-    named = [p for p in files if p.name == notebook_name]
-    notebooks = named or [p for p in files if p.suffix == ".ipynb"] or files
-    return Found(notebooks[0]) if notebooks else Found(folder, "the submission folder holds no file")
+    chosen, others = pick_submission(sorted(files), notebook_name)
+    if chosen is None:
+        return Found(folder, "the submission folder holds no file")
+    return Found(chosen, note=several_files_note(chosen, others, folder.parent) if others else None)
 
 
 def _worker(job):
@@ -148,10 +151,8 @@ def _worker(job):
         record = grade_submission(job["template"], job["submission"], timeout=job["timeout"],
                                   memory=job["memory"], hide=job["hide"], max_bytes=job["max_bytes"],
                                   problem=job["problem"], uid_base=job["uid_base"], links=job["links"])
-        if job["note"]:
-            for row in record["rows"]:
-                row["message"] = "\n".join(filter(None, [job["note"], row["message"]]))
-        report.write_record(job["record"], dict(record, student=job["student"]))
+        report.write_record(job["record"], dict(record, student=job["student"], note=job["note"],
+                                                limits=job["limits"]))
     except BaseException:
         report.write_atomic(job["record"] + ".error", traceback.format_exc())
         raise
@@ -203,18 +204,23 @@ def cli(args) -> int:
                         "folder is grader output, never graded as a student's submission\n")
     submissions = find_submissions(folder, template_path.name, exclude=[out, template_path])
     try:  # a bad CSV is refused before anything is graded
-        manual = review.read_manual(args.manual or (), template, submissions)
+        manual = {**review.read_remembered(out, template, submissions),
+                  **review.read_manual(args.manual or (), template, submissions)}
     except review.ManualScoreError as exc:
         print(f"error: --manual {exc}", file=sys.stderr)
         return 2
-    only = {s.strip() for s in (args.only or "").split(",") if s.strip()}
-    if only - set(submissions):
-        print(f"error: --only: no submission for {', '.join(sorted(only - set(submissions)))} in {folder}",
-              file=sys.stderr)
+    # Ids as typed may be composed differently from the file names (macOS writes NFD): match in NFC.
+    by_nfc = {unicodedata.normalize("NFC", student): student for student in submissions}
+    asked = [s.strip() for s in (args.only or "").split(",") if s.strip()]
+    unknown = [s for s in asked if unicodedata.normalize("NFC", s) not in by_nfc]
+    if unknown:
+        print(f"error: --only: no submission for {', '.join(sorted(unknown))} in {folder}", file=sys.stderr)
         return 2
+    only = {by_nfc[unicodedata.normalize("NFC", s)] for s in asked}
     template_sha = file_sha256(template_path)
     hide = hidden_paths(template_path, folder, out)
     pending, skipped = deque(), 0
+    limits = {"timeout": args.timeout, "memory_mb": args.memory, "max_size_mb": args.max_size}
     uid_base = getattr(args, "uid_base", None) or kernel.UID_BASE
     kernel.warm_up()
     preload_check_imports(template)
@@ -225,13 +231,15 @@ def cli(args) -> int:
             skipped += 1
             continue
         if (not args.force and not only and record and record.get("template_sha256") == template_sha
+                and record.get("limits") == limits and record.get("note") == found.note
                 and not found.problem and record.get("sha256") == _sha256_of_submission(found)):
             skipped += 1
             continue
         job = {"template": str(template_path.resolve()), "submission": os.path.abspath(found.path),
                "student": student, "record": str(record_path.absolute()), "timeout": args.timeout,
                "memory": int(args.memory * 2**20), "hide": hide, "max_bytes": int(args.max_size * 2**20),
-               "problem": found.problem, "note": found.note, "uid_base": uid_base, "links": found.links}
+               "problem": found.problem, "note": found.note, "uid_base": uid_base, "links": found.links,
+               "limits": limits}
         pending.append(job)
     # A worker that overruns this (it should not: every kernel wait has a timeout) is killed.
     code_cells = sum(c.cell_type == "code" for c in template.notebook.cells)
@@ -269,10 +277,11 @@ def cli(args) -> int:
                     os.killpg(process.pid, signal.SIGKILL)
     results = report.load_results(template, records_dir, submissions, canvas_roster=args.canvas_roster,
                                   canvas_column=args.canvas_column)
-    formats = args.formats or report.DEFAULT_FORMATS
+    formats = [*report.DEFAULT_FORMATS, *(args.formats or ())]  # --format adds: the defaults stay current
     try:
         results = review.apply_manual(results, manual)
         report.write_reports(results, [*formats, *(["gradescope"] if args.gradescope else [])])
+        review.write_remembered(results)
     except ValueError as exc:  # a roster that is not a Canvas export, a score for an answer not pending
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -349,7 +358,11 @@ outputs (OUT/):
   summary.md, histogram.png  class size, mean/median/min/max, pass rate and most common failure
   canvas.csv               with --format canvas: a Canvas gradebook import (see --canvas-roster)
   gradescope/<student>/results.json  with --format gradescope
-  Files are readable by the group (mode 0644) so they can be shared.
+  manual_scores.csv        every written answer scored by hand so far (--manual): kept by later
+                           runs until the answer changes; edit it or delete a row to change that
+  Files are readable by the group (mode 0640, folders 0750) so they can be shared with TAs.
+  A student folder with several notebooks is graded from the one named like the template (else
+  the first); the summary lists it under "To check by hand".
 
 statuses (one per student and exercise):
   passed     every check passed          failed     a check's assertion failed (partial credit)
@@ -360,9 +373,9 @@ statuses (one per student and exercise):
   pending    a written answer not scored yet (no points, not zero): see `review` and --manual
   graded     a written answer scored by hand below full marks (full marks: passed)
 
-resume: a re-run grades only new or changed submissions (and all of them if the template
-changed); --force regrades everyone, --only ID[,ID...] regrades some. Ctrl-C stops at once and
-loses nothing already graded.
+resume: a re-run grades only new or changed submissions (and all of them if the template,
+--timeout, --memory or --max-size changed); --force regrades everyone, --only ID[,ID...]
+regrades some. Ctrl-C stops at once and loses nothing already graded.
 """
 
 
@@ -380,8 +393,8 @@ def add_arguments(parser):
     parser.add_argument("--only", metavar="ID[,ID...]",
                         help="regrade only these students; the gradebook keeps everyone else")
     parser.add_argument("--format", dest="formats", action="append", metavar="NAME",
-                        help="an output to write (repeatable): csv, scores, feedback, summary, canvas, "
-                             "gradescope; default: csv, scores, feedback and summary")
+                        help="an output to write besides csv, scores, feedback and summary, which are "
+                             "always written (repeatable): canvas, gradescope")
     parser.add_argument("--canvas-roster", metavar="CSV",
                         help="your Canvas gradebook export: maps student ids (SIS Login ID, SIS User ID, "
                              "ID or name) to Canvas rows for --format canvas")
@@ -391,7 +404,8 @@ def add_arguments(parser):
     parser.add_argument("--gradescope", action="store_true", help="same as --format gradescope (added)")
     parser.add_argument("--manual", action="append", metavar="CSV",
                         help="scores of written answers, filled in from `review` (repeatable): merged into "
-                             "every output; answers without a score stay pending")
+                             "every output and kept in OUT/manual_scores.csv for later runs; answers "
+                             "without a score stay pending")
     parser.add_argument("--uid-base", type=int, metavar="UID",
                         help=f"as root: student kernels run as UID, UID+1, ... (one per running kernel; "
                              f"default {kernel.UID_BASE}); these uids must have no account and no processes")

@@ -368,6 +368,26 @@ def file_sha256(path):
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def pick_submission(files, notebook_name):
+    """The file to grade among a student's ``files`` (sorted): the one named like the assignment,
+    else the first notebook, else the first file; and the other files that could have been it (the
+    other notebooks), which the grader names so that a person checks the choice."""
+    named = [p for p in files if Path(p).name == notebook_name]
+    notebooks = [p for p in files if Path(p).suffix == ".ipynb"]
+    candidates = notebooks or files
+    chosen = (named or candidates or [None])[0]
+    return chosen, [p for p in candidates if p != chosen]
+
+
+def several_files_note(chosen, others, root) -> str:
+    """What the rows and the summary say when a student handed in several notebooks."""
+    def shown(path):
+        return names.student_id(str(Path(path).relative_to(root)))
+
+    return (f"{len(others) + 1} notebooks handed in: graded {shown(chosen)}; not graded: "
+            f"{', '.join(map(shown, others))}. If another one is meant, keep only it and grade again")
+
+
 SYMLINK = "symbolic link: not graded"
 HARD_LINK = "a hard link to a file outside the submissions folder: not graded"
 

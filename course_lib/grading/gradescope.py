@@ -144,13 +144,17 @@ def write_zip(out, files):
 
 # -- on Gradescope ----------------------------------------------------------------------------------
 
-def _submission(folder: Path, notebook_name: str) -> Path:
-    """The submitted notebook: the one named like the template, else any notebook, else any file;
-    the folder itself when it is empty (the grader then reports it as unreadable)."""
+def _submission(folder: Path, notebook_name: str) -> tuple[Path, str | None]:
+    """The submitted file (``grade.pick_submission``; the folder itself when it is empty: the grader
+    then reports it as unreadable) and a note naming the other notebooks, if any."""
+    from course_lib.grading.grade import pick_submission, several_files_note
+
     files = sorted(p for p in folder.rglob("*") if p.is_file() and ".ipynb_checkpoints" not in p.parts
                    and not p.name.startswith("."))
-    named = [p for p in files if p.name == notebook_name]
-    return (named or [p for p in files if p.suffix == ".ipynb"] or files or [folder])[0]
+    chosen, others = pick_submission(files, notebook_name)
+    if chosen is None:
+        return folder, None
+    return chosen, several_files_note(chosen, others, folder) if others else None
 
 
 def lock(folder) -> list[str]:
@@ -182,10 +186,11 @@ def grade(root) -> dict:
         template_path = root / "source" / config["template"]
         template = assignment.load_assignment(template_path)
         total = template.points
-        submission = _submission(root / "submission", template_path.name)
+        submission, note = _submission(root / "submission", template_path.name)
         hide = grade.hidden_paths(template_path, root / "submission", root / "results")
         record = grade.grade_submission(template_path, submission, timeout=config["timeout"],
                                         memory=int(config["memory_mb"] * 2**20), hide=hide)
+        record["note"] = note
         return report.gradescope_results(template, report.Record.from_json("submission", record))
     except BaseException:  # noqa: B036 - whatever happened, Gradescope must get a results.json
         return failed_results(total, traceback.format_exc()[-4000:])

@@ -1,10 +1,10 @@
-"""What the batch grader writes, all atomically (a temporary file renamed into place), mode 0644.
+"""What the batch grader writes, all atomically (a temporary file renamed into place), mode 0640.
 
 ``records/<student>.json`` holds everything known about one submission (rows, hashes, seed,
 timing); every other file is an *output format* regenerated from the records, so an interrupted
 run loses nothing. A format is one function registered with ``@output_format(name)`` that takes a
 ``Results`` (typed ``Record``s and ``Row``s) and writes its files; ``grade --format NAME`` picks
-formats (repeatable; ``DEFAULT_FORMATS`` without it):
+formats besides ``DEFAULT_FORMATS``, which are always written (repeatable):
 
 * ``csv``: ``gradebook.csv``, one row per (student, exercise): points, max_points, status, message.
 * ``scores``: ``scores.csv``, one row per student, one column per exercise, the total.
@@ -33,7 +33,8 @@ from pathlib import Path
 from course_lib.grading.names import file_stem
 
 FIELDS = ("student", "exercise", "points", "max_points", "status", "message")
-MODE = 0o644  # gradebooks and feedback are shared with TAs: readable by group and others
+MODE = 0o640  # gradebooks and feedback are shared with TAs (the group), never with other users
+DIR_MODE = 0o750  # the folders the grader makes, whatever the umask
 CANVAS_LEADING = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 POINTS_POSSIBLE = "Points Possible"  # the second row of a Canvas export
 
@@ -108,6 +109,11 @@ class Record:
     def statuses(self) -> set[Status]:
         return {row.status for row in self.rows}
 
+    @property
+    def note(self) -> str:
+        """A remark on the submission for a person to check (several notebooks handed in, say)."""
+        return self.data.get("note") or ""
+
 
 @dataclass
 class Results:
@@ -119,6 +125,7 @@ class Results:
     canvas_roster: Path | None = None
     canvas_column: str | None = None
     notes: list[str] = field(default_factory=list)  # warnings a format wants the instructor to see
+    manual: dict = field(default_factory=dict)  # (student, exercise) -> (points, comment, answer) by hand
 
     @property
     def exercises(self) -> list[str]:
@@ -139,9 +146,23 @@ def output_format(name):
 
 # -- files ----------------------------------------------------------------------------------------
 
+def count(n, noun) -> str:
+    """``1 student``, ``2 students``."""
+    return f"{n:g} {noun}{'' if n == 1 else 's'}"
+
+
+def make_folder(path):
+    """``path`` and its missing parents, each made group-readable (mode 0750) whatever the umask."""
+    path = Path(path)
+    if not path.is_dir():
+        make_folder(path.parent)
+        path.mkdir(exist_ok=True)
+        path.chmod(DIR_MODE)
+
+
 def write_atomic(path, text: str | bytes):
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(path.parent)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.fchmod(fd, MODE)  # mkstemp makes 0600 files
@@ -172,7 +193,8 @@ def grader_failure(template, job, reason):
     """The record of a submission whose worker process failed: rows for every exercise anyway."""
     rows = [{"exercise": ex.id, "points": 0.0, "max_points": ex.points, "status": "crashed",
              "message": f"grading this submission {reason}"} for ex in template.exercises.values()]
-    return {"student": job["student"], "file": job["submission"], "rows": rows, "sha256": None}
+    return {"student": job["student"], "file": job["submission"], "rows": rows, "sha256": None,
+            "note": job["note"]}
 
 
 def _csv(header, rows) -> str:
@@ -188,7 +210,7 @@ def _csv(header, rows) -> str:
 @output_format("csv")
 def write_gradebook(results):
     rows = [(student, row.exercise, "" if row.points is None else row.points, row.max_points,
-             row.status.value, row.message)
+             row.status.value, "\n".join(filter(None, [record.note, row.message])))
             for student, record in sorted(results.records.items()) for row in record.rows]
     write_atomic(results.out / "gradebook.csv", _csv(FIELDS, rows))
 
@@ -221,8 +243,10 @@ def _fenced(text):
 
 def feedback(template, student, record: Record) -> str:
     lines = [f"# {template.name}: feedback for {student}", "",
-             f"**Score: {record.shown_score()} / {template.points:g}**", "",
-             "| exercise | points | status |", "|---|---|---|"]
+             f"**Score: {record.shown_score()} / {template.points:g}**", ""]
+    if record.note:
+        lines += [f"Note: {record.note}", ""]
+    lines += ["| exercise | points | status |", "|---|---|---|"]
     lines += [f"| {row.exercise} | {row.shown_points()} / {row.max_points:g} | {row.status} |"
               for row in record.rows]
     for row in record.rows:
@@ -274,12 +298,18 @@ def gradescope_results(template, record: Record) -> dict:
                 "output_format": "md", "visibility": "visible"}
         if row.points is None:  # pending: no score yet rather than 0 (the top-level score counts)
             del test["score"], test["status"]
+            test["output"] += "\n\nYour answer, as the grader read it:\n\n" + _fenced(row.answer or "")
         tests.append(test)
         if hidden:
             tests.append({"name": f"{row.exercise}: hidden checks", "score": 0.0, "max_score": 0.0,
                           "status": "failed", "output": "\n\n".join(_fenced(b) for b in hidden),
                           "output_format": "md", "visibility": "after_published"})
-    output = f"**{template.name}: {record.shown_score()} / {template.points:g} points**"
+    output = f"**{template.name}: {record.score:g} / {template.points:g} points**"
+    if record.pending:
+        output += (f" so far: written answers worth {count(record.pending, 'point')} are scored by a person "
+                   "later")
+    if record.note:
+        output += f"\n\nNote:\n\n{_fenced(record.note)}"
     return {"score": record.score, "output": output, "output_format": "md", "visibility": "visible",
             "stdout_visibility": "hidden", "tests": tests}
 
@@ -307,18 +337,36 @@ def read_canvas_roster(path):
 
 def _canvas_column(results, header):
     """The assignment's column: --canvas-column, else a roster column named after the template
-    (``07_adam (12345)``), else the template's name (Canvas then creates the assignment)."""
+    (``07_adam (12345)``), else the template's name (Canvas then creates the assignment: a note
+    says so when a roster was given)."""
     wanted = results.canvas_column or results.template.name
     for name in header[len(CANVAS_LEADING):]:
         if name == wanted or name.startswith(f"{wanted} ("):
             return name
+    if results.canvas_roster:
+        results.notes.append(f"canvas.csv: the roster has no column {wanted!r}, so importing canvas.csv "
+                             "creates a new assignment of that name; to fill an existing one, pass "
+                             "--canvas-column with its name as the roster's header writes it")
     return wanted
+
+
+# Canvas's "Download Submissions" names each file
+# ``lastfirst[_LATE]_<Canvas user ID>_<submission ID>_<file name>``.
+CANVAS_DOWNLOAD = re.compile(r"^[^_]+_(?:LATE_|late_)?(\d+)_\d+_")
+
+
+def _roster_keys(student):
+    """The ids a student may have in the roster: the id itself, and the Canvas user ID of a name
+    from Canvas's bulk download."""
+    match = CANVAS_DOWNLOAD.match(student)
+    return [student, match.group(1)] if match else [student]
 
 
 @output_format("canvas")
 def write_canvas(results):
     """``canvas.csv``: the roster's leading columns and one assignment column with each total.
-    A student is matched to a roster row by SIS Login ID, SIS User ID, ID or name."""
+    A student is matched to a roster row by SIS Login ID, SIS User ID, ID or name, or by the Canvas
+    user ID in a file name from Canvas's bulk download (``lovelaceada_1001_5551_07_adam.ipynb``)."""
     if results.canvas_roster:
         header, roster, _ = read_canvas_roster(results.canvas_roster)
     else:
@@ -330,9 +378,15 @@ def write_canvas(results):
         for k in keys:
             if k < len(row) and row[k].strip():
                 by_key.setdefault(row[k].strip(), row)
-    matched = {id(by_key[s]): record.score for s, record in results.records.items()
-               if s in by_key and not record.pending}
-    unmatched = sorted(s for s in results.records if s not in by_key)
+    row_of = {s: next((by_key[k] for k in _roster_keys(s) if k in by_key), None) for s in results.records}
+    matched = {id(row_of[s]): record.score for s, record in results.records.items()
+               if row_of[s] is not None and not record.pending}
+    unmatched = sorted(s for s in results.records if row_of[s] is None)
+    shared = Counter(id(row) for row in row_of.values() if row is not None)
+    twice = sorted(s for s, row in row_of.items() if row is not None and shared[id(row)] > 1)
+    if twice:
+        results.notes.append(f"canvas.csv: submissions that are the same roster student, only one score "
+                             f"is kept: {', '.join(twice)}")
     if unmatched:
         results.notes.append(f"canvas.csv: not in the Canvas roster, left out: {', '.join(unmatched)}")
     waiting = sorted(s for s, record in results.records.items() if record.pending)
@@ -358,10 +412,11 @@ def histogram(scores, template) -> bytes:
     figure = Figure(figsize=(6, 3.2), dpi=100)
     axes = figure.subplots()
     top = max(template.points, max(scores), 1)
-    bins = min(20, max(5, int(top) + 1))
-    axes.hist(scores, bins=bins, range=(0, top), color="#0072B2", edgecolor="white")
+    # One bar per whole point, centred on it (scores are mostly whole); 20 equal bars past 20 points.
+    bins = [k - 0.5 for k in range(int(top) + 2)] if top <= 20 else [top * k / 20 for k in range(21)]
+    axes.hist(scores, bins=bins, color="#0072B2", edgecolor="white")
     axes.set(xlabel=f"score (out of {template.points:g})", ylabel="students",
-             title=f"{template.name}: {len(scores)} students")
+             title=f"{template.name}: {count(len(scores), 'student')}")
     axes.yaxis.get_major_locator().set_params(integer=True)
     figure.tight_layout()
     buffer = io.BytesIO()
@@ -380,6 +435,11 @@ def _failure_line(message):
     return line if len(line) <= 120 else line[:117] + "..."
 
 
+def _by_count(counter):
+    """(item, count) by count, most first; ties in the items' order, so a run prints the same."""
+    return sorted(counter.items(), key=lambda item: (-item[1], item[0]))
+
+
 def summary(results, graded=None, skipped=None, seconds=None) -> str:
     """The item analysis: class size, score statistics, students per status, and per exercise the
     pass rate and the most common failure message (first line). Counts are students."""
@@ -389,15 +449,15 @@ def summary(results, graded=None, skipped=None, seconds=None) -> str:
     run = ""
     if graded is not None:
         run = f" ({graded} graded now, {skipped} already graded) in {seconds:.1f} s"
-    lines = [f"# {template.name}: {len(records)} submissions{run}", ""]
+    lines = [f"# {template.name}: {count(len(records), 'submission')}{run}", ""]
     if scores:
         mean = statistics.fmean(scores)
         lines.append(f"score out of {total:g}: mean {mean:.2f} ({100 * mean / total if total else 0:.0f} %), "
                      f"median {statistics.median(scores):g}, min {min(scores):g}, max {max(scores):g}")
         waiting = sum(record.pending > 0 for record in records.values())
         if waiting:
-            lines.append(f"these scores leave out written answers still pending for {waiting} students "
-                         "(scored by a person with review and --manual)")
+            lines.append(f"these scores leave out written answers still pending for "
+                         f"{count(waiting, 'student')} (scored by a person with review and --manual)")
     times = [r.seconds for r in records.values() if r.seconds]
     if times:
         lines.append(f"time per submission: mean {statistics.fmean(times):.1f} s, max {max(times):.1f} s")
@@ -406,17 +466,20 @@ def summary(results, graded=None, skipped=None, seconds=None) -> str:
                      "what it can (templates, other submissions)")
     students = Counter(status for r in records.values() for status in r.statuses() if status != Status.PASSED)
     lines.append("students with an exercise not passed, by status: "
-                 + (", ".join(f"{status} {n}" for status, n in students.most_common()) or "none"))
+                 + (", ".join(f"{status} {n}" for status, n in _by_count(students)) or "none"))
     lines += ["", "| exercise | passed | most common failure | students |", "|---|---|---|---|"]
     for exercise in results.exercises:
         rows = [row for r in records.values() for row in r.rows if row.exercise == exercise]
         passed = sum(row.status == Status.PASSED for row in rows)
         failures = Counter(f"{row.status}: {_failure_line(row.message)}".rstrip(": ").replace("|", "\\|")
                            for row in rows if row.status != Status.PASSED)
-        common, count = failures.most_common(1)[0] if failures else ("", 0)
-        lines.append(f"| {exercise} | {passed}/{len(rows)} | {common} | {count or ''} |")
+        common, students_failing = _by_count(failures)[0] if failures else ("", 0)
+        lines.append(f"| {exercise} | {passed}/{len(rows)} | {common} | {students_failing or ''} |")
     if scores:
         lines += ["", "![score histogram](histogram.png)"]
+    check = [f"- {student}: {record.note}" for student, record in sorted(records.items()) if record.note]
+    if check:
+        lines += ["", f"To check by hand ({count(len(check), 'student')}):", *check]
     lines += [f"note: {note}" for note in results.notes]
     return "\n".join(lines) + "\n"
 

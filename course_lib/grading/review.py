@@ -61,6 +61,10 @@ class Score:
     comment: str
     where: str
     answer: str = ""  # the fingerprint of the answer that was scored ("" if the CSV has none)
+    remembered: bool = False  # read from GRADES/manual_scores.csv, where earlier runs kept it
+
+
+REMEMBERED = "manual_scores.csv"  # in the --out folder: every score a person gave, kept across runs
 
 
 # -- reading the instructor's CSVs ------------------------------------------------------------------
@@ -93,6 +97,33 @@ def read_manual(paths, template, students) -> dict[tuple[str, str], Score]:
             points = _points(points, written[exercise].points, where)
             scores[student, exercise] = Score(points, comment, where, (row.get("answer") or "").strip())
     return scores
+
+
+def read_remembered(out, template, students) -> dict[tuple[str, str], Score]:
+    """The scores earlier runs applied (``OUT/manual_scores.csv``), so that grading again without
+    ``--manual`` keeps them. Rows for a student or written exercise that is gone are left out; a
+    score over an exercise's points (the template changed) is refused like a bad CSV."""
+    path = Path(out) / REMEMBERED
+    if not path.exists():
+        return {}
+    written = {e.id: e for e in template.exercises.values() if e.written}
+    scores = {}
+    for where, row in _rows(path):
+        student, exercise, points = row["student"], row["exercise"], row["points"].strip()
+        if student in students and exercise in written and points:
+            scores[student, exercise] = Score(_points(points, written[exercise].points, where),
+                                              (row.get("comment") or "").strip(), where,
+                                              (row.get("answer") or "").strip(), remembered=True)
+    return scores
+
+
+def write_remembered(results: report.Results):
+    """``OUT/manual_scores.csv``: the scores applied in this run, each with its answer's fingerprint
+    (a resubmitted answer drops its score). Edit it, or delete a row, to change what is kept."""
+    table = [(student, exercise, f"{points:g}", comment, answer)
+             for (student, exercise), (points, comment, answer) in sorted(results.manual.items())]
+    if table or (results.out / REMEMBERED).exists():
+        report.write_atomic(results.out / REMEMBERED, report._csv(COLUMNS, table))
 
 
 def _rows(path):
@@ -130,22 +161,34 @@ def _points(text, maximum, where) -> float:
 
 # -- merging into the results ---------------------------------------------------------------------
 
+SCORABLE = (Status.PENDING, Status.MISSING)  # a missing answer: the person may have found it elsewhere
+
+
 def apply_manual(results: report.Results, scores) -> report.Results:
     """``results`` with each scored written answer's row holding its points (``passed`` at full
-    marks, else ``graded``) and the comment; answers without a score stay ``pending`` (a note says
-    how many). A score for an answer that is not pending (missing, unreadable) is an error."""
-    records = {}
+    marks, else ``graded``) and the comment, and ``results.manual`` holding the scores applied;
+    answers without a score stay ``pending`` (a note says how many). A score for an answer that is
+    neither pending nor missing (unreadable, say), or for an answer that changed since it was
+    reviewed, is an error; a remembered score in that case is dropped with a note."""
+    records, manual, dropped = {}, {}, []
     for student, record in results.records.items():
         rows = []
         for row in record.rows:
             score = scores.get((student, row.exercise))
-            if score is not None and row.status != Status.PENDING:
-                raise ManualScoreError(f"{score.where}: {student} has no answer to score for {row.exercise} "
-                                       f"(it is {row.status}: {row.message.splitlines()[0]})")
-            if score is not None and score.answer and score.answer != fingerprint(row.answer or ""):
-                raise ManualScoreError(f"{score.where}: {student}'s answer to {row.exercise} changed since "
-                                       "it was reviewed (resubmitted?): run review again and score it anew")
+            problem = None
+            if score is not None and row.status not in SCORABLE:
+                problem = (f"{score.where}: {student} has no answer to score for {row.exercise} "
+                           f"(it is {row.status}: {row.message.splitlines()[0] if row.message else ''})")
+            elif score is not None and score.answer and score.answer != fingerprint(row.answer or ""):
+                problem = (f"{score.where}: {student}'s answer to {row.exercise} changed since "
+                           "it was reviewed (resubmitted?): run review again and score it anew")
+            if problem and score.remembered:
+                dropped.append(f"{student} {row.exercise}")
+                score = None
+            elif problem:
+                raise ManualScoreError(problem)
             if score is not None:
+                manual[student, row.exercise] = (score.points, score.comment, fingerprint(row.answer or ""))
                 status = Status.PASSED if score.points >= row.max_points else Status.GRADED
                 label = f"[{score.points:g}/{row.max_points:g} points] scored by hand"
                 message = "\n".join(filter(None, [label, score.comment]))
@@ -154,11 +197,14 @@ def apply_manual(results: report.Results, scores) -> report.Results:
         records[student] = dataclasses.replace(record, rows=rows)
     waiting = sum(row.status == Status.PENDING for r in records.values() for row in r.rows)
     notes = list(results.notes)
+    if dropped:
+        notes.append(f"scores given by hand earlier and dropped, as the answer changed since (score it "
+                     f"anew with review): {', '.join(dropped)}")
     if waiting:
-        notes.append(f"{waiting} written answers are pending (no points yet): `python -m course_lib.grading "
-                     f"review {results.template.path} {results.out}` writes the pages and CSVs to score "
-                     "them; then grade again with --manual FILE.csv")
-    return dataclasses.replace(results, records=records, notes=notes)
+        notes.append(f"{report.count(waiting, 'written answer')} {'is' if waiting == 1 else 'are'} pending (no points yet): `python -m "
+                     f"course_lib.grading review {results.template.path} {results.out}` writes the pages "
+                     "and CSVs to score them; then grade again with --manual FILE.csv")
+    return dataclasses.replace(results, records=records, notes=notes, manual=manual)
 
 
 # -- the review pages -------------------------------------------------------------------------------
@@ -206,7 +252,8 @@ def page(template, exercise, answers, unanswered, csv_name) -> str:
         "<h2>Answers</h2>", '<section class="answers">', *cards, "</section>",
     ]
     if unanswered:
-        parts += ["<h2>No answer to score (0 points)</h2>", "<ul>"]
+        parts += ["<h2>No answer to score (0 points; a row added to the CSV scores a missing one "
+                  "found elsewhere)</h2>", "<ul>"]
         parts += [f"<li>{html.escape(student)}: {html.escape(status)}</li>"
                   for student, status in sorted(unanswered.items())]
         parts.append("</ul>")

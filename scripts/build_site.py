@@ -94,6 +94,7 @@ def stage(notebooks, book, launch=None):
 
         config += "\n# Launch buttons (build_site.py options)\n" + yaml.safe_dump(launch, sort_keys=False)
     (book / "_config.yml").write_text(config)
+    shutil.copytree(REPO / "docs" / "site" / "_templates", book / "_templates")  # theme overrides
     # Kernels start in the book folder: this repository's course_lib, whatever is installed.
     (book / "course_lib").symlink_to(REPO / "course_lib", target_is_directory=True)
     root, *chapters = [p.stem for p in notebooks]

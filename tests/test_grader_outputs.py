@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import signal
 import statistics
 import subprocess
@@ -91,11 +92,17 @@ def test_summary_counts_students_and_names_the_common_failure(results):
     assert png.startswith(b"\x89PNG") and len(png) > 1000
 
 
-def test_outputs_are_readable_by_the_group(results):
-    report.write_reports(results, report.DEFAULT_FORMATS)
+def test_outputs_are_readable_by_the_group_and_no_one_else_whatever_the_umask(results):
+    old = os.umask(0o077)  # a careful instructor's umask: the group still reads, others never
+    try:
+        report.write_reports(results, [*report.DEFAULT_FORMATS, "gradescope"])
+    finally:
+        os.umask(old)
     files = [p for p in results.out.rglob("*") if p.is_file()]
     assert {"gradebook.csv", "scores.csv", "summary.md", "histogram.png", "ada.md"} <= {p.name for p in files}
-    assert all(p.stat().st_mode & 0o777 == report.MODE for p in files), [oct(p.stat().st_mode) for p in files]
+    assert all(p.stat().st_mode & 0o777 == 0o640 for p in files), [oct(p.stat().st_mode) for p in files]
+    folders = [results.out, *(p for p in results.out.rglob("*") if p.is_dir())]
+    assert all(p.stat().st_mode & 0o777 == 0o750 for p in folders), [oct(p.stat().st_mode) for p in folders]
 
 
 CANVAS_EXPORT = [
@@ -124,6 +131,22 @@ def test_canvas_csv_fills_the_assignment_column_of_the_instructors_export(result
     results.canvas_column = "Homework 1"
     report.write_reports(results, ["canvas"])
     assert read_csv(results.out / "canvas.csv")[0][-1] == "Homework 1 (111)"
+    assert not any("no column" in note for note in results.notes)
+
+    results.canvas_column = "Homework 7"  # no such column: canvas.csv would make a new assignment
+    report.write_reports(results, ["canvas"])
+    assert read_csv(results.out / "canvas.csv")[0][-1] == "Homework 7"
+    assert any("the roster has no column 'Homework 7'" in note for note in results.notes)
+
+    # Canvas's bulk download names files lastfirst_<user ID>_<submission ID>_<name>: matched by user ID
+    renamed = {"lovelaceada_1001_5551_hw_grader": "ada", "babbagebob_LATE_1002_5552_hw_grader-1": "bob",
+               "hoppergrace_1003_5553_hw_grader": "cy"}
+    results.records = {name: records()[student] for name, student in renamed.items()}
+    results.notes.clear()
+    report.write_reports(results, ["canvas"])
+    scores = {r[3]: r[-1] for r in read_csv(results.out / "canvas.csv")[2:]}
+    assert scores == {"ada": "5", "bob": "3", "grace": "1", "cy.young": ""}
+    assert not any("not in the Canvas roster" in note for note in results.notes)
 
     roster.write_text("name,score\nada,1\n")
     with pytest.raises(ValueError, match="not a Canvas gradebook export"):
@@ -223,7 +246,47 @@ def test_only_regrades_the_named_students_and_keeps_the_others(tmp_path):
 
 
 @pytest.mark.slow
-def test_ctrl_c_ends_with_one_line(tmp_path):
+def test_a_class_as_it_arrives_several_notebooks_other_limits_and_decomposed_names(tmp_path):
+    """heidi hands in a blank notebook named like the assignment and her work as *_final.ipynb;
+    José's name comes from a Mac (NFD); the instructor adds Canvas, then raises the time limit."""
+    import unicodedata
+
+    template = kit.write_template(tmp_path)
+    subs, out = tmp_path / "subs", tmp_path / "grades"
+    kit.write_submission(subs / "heidi", template.stem, kit.submission(template))
+    kit.write_submission(subs / "heidi", f"{template.stem}_final", kit.submission(template, kit.SOLUTIONS))
+    jose = unicodedata.normalize("NFD", "José")
+    kit.write_submission(subs, jose, kit.submission(template, kit.SOLUTIONS))
+    done, rows = kit.grade(template, subs, out, "--format", "canvas")
+    note = (f"2 notebooks handed in: graded heidi/{template.name}; not graded: "
+            f"heidi/{template.stem}_final.ipynb. If another one is meant, keep only it and grade again")
+    assert all(row["status"] == "error" and row["message"].startswith(note) for row in rows["heidi"].values())
+    summary = (out / "summary.md").read_text()
+    assert f"To check by hand (1 student):\n- heidi: {note}" in summary
+    assert f"To check by hand (1 student):\n- heidi: {note}" in done.stdout
+    assert f"Note: {note}" in (out / "feedback" / "heidi.md").read_text()
+    # --format adds Canvas to the default outputs, which stay current
+    assert {"gradebook.csv", "scores.csv", "summary.md", "canvas.csv"} <= {p.name for p in out.iterdir()}
+    assert [r[0] for r in read_csv(out / "scores.csv")[2:]] == sorted(["heidi", jose])
+
+    done, _ = kit.grade(template, subs, out)
+    assert "0 graded now, 2 already graded" in done.stdout  # nothing changed
+    done, _ = kit.grade(template, subs, out, timeout=12)
+    assert "2 graded now, 0 already graded" in done.stdout  # graded under other limits: again
+    assert kit.record(out, "heidi")["limits"]["timeout"] == 12
+
+    (subs / "heidi" / template.name).unlink()  # the instructor keeps the notebook she meant
+    done, rows = kit.grade(template, subs, out, "--only", f"heidi,{unicodedata.normalize('NFC', 'José')}",
+                           timeout=12)
+    assert "2 graded now, 0 already graded" in done.stdout
+    assert all(row["status"] == "passed" and not row["message"].startswith("2 notebooks")
+               for row in rows["heidi"].values())
+    assert "To check by hand" not in (out / "summary.md").read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("after", [0.5, 6], ids=["while-starting", "while-grading"])
+def test_ctrl_c_ends_with_one_line(tmp_path, after):
     template = kit.write_template(tmp_path)
     subs = tmp_path / "subs"
     stuck = {**kit.SOLUTIONS, "gd": "while True:\n    pass"}
@@ -231,7 +294,7 @@ def test_ctrl_c_ends_with_one_line(tmp_path):
     run = kit.start_interruptible([sys.executable, "-m", "course_lib.grading", "grade", str(template),
                                    str(subs), "--out", str(tmp_path / "out"), "--workers", "1",
                                    "--timeout", "60"])
-    time.sleep(6)
+    time.sleep(after)  # 0.5 s: still importing (a busy machine took 6 s to get past that once)
     run.send_signal(signal.SIGINT)
     _, stderr = run.communicate(timeout=60)
     assert run.returncode == 130

@@ -172,6 +172,11 @@ def test_written_answers_are_pending_with_the_text_kept_never_zero(graded):
     results = json.loads((out / "gradescope" / "ada" / "results.json").read_text())
     tests = {t["name"]: t for t in results["tests"]}
     assert "score" not in tests["saddle"] and tests["saddle"]["max_score"] == 2
+    # the student sees on Gradescope what will be scored, and the total says what is still to come
+    assert "velocity builds up" in tests["saddle"]["output"]
+    assert "Gradient variance" in tests["noise"]["output"]
+    assert results["output"].startswith("**hw_written: 5 / 8.5 points** so far: written answers worth "
+                                        "3.5 points are scored by a person later")
     canvas = {row[3]: row[-1] for row in csv.reader((out / "canvas.csv").open())}
     assert canvas["ada"] == ""  # not uploaded while an answer is pending
 
@@ -234,6 +239,20 @@ def test_manual_scores_reach_gradebook_feedback_gradescope_and_canvas(graded):
     canvas = {row[3]: row[-1] for row in csv.reader((out / "canvas.csv").open())}
     assert canvas["ada"] == "8.5" and canvas["cy"] == ""
 
+    # grade again without --manual (a late submission arrived, say): the scores given by hand stay
+    late = answered(template, written={"saddle": "Late but right.", "noise": "Variance over B."})
+    kit.write_submission(submissions, "eve", late)
+    done, book = kit.grade(template, submissions, out, "--format", "canvas")
+    assert "1 graded now, 4 already graded" in done.stdout
+    assert (book["ada"]["saddle"]["points"], book["cy"]["saddle"]["points"]) == ("2.0", "0.5")
+    assert "Both points: sign and accumulation." in book["ada"]["saddle"]["message"]
+    assert book["eve"]["saddle"]["status"] == "pending"
+    assert {row[3]: row[-1] for row in csv.reader((out / "canvas.csv").open())}["ada"] == "8.5"
+    with open(out / review.REMEMBERED, newline="") as f:
+        assert [(r["student"], r["exercise"], r["points"]) for r in csv.DictReader(f)] == [
+            ("ada", "noise", "1.5"), ("ada", "saddle", "2"), ("cy", "saddle", "0.5")]
+    (submissions / "eve.ipynb").unlink()
+
     # review again: what was filled in stays
     assert cli("review", str(template), str(out)).returncode == 0
     with open(out / "review" / "saddle.csv", newline="") as f:
@@ -248,6 +267,10 @@ def test_manual_scores_reach_gradebook_feedback_gradescope_and_canvas(graded):
     assert done.returncode == 2, done.stderr
     assert f"{out / 'review' / 'saddle.csv'}, line 4: cy's answer to saddle changed since it was reviewed" \
         in done.stderr
+    # without --manual the remembered score is dropped, never moved to the new answer
+    done, book = kit.grade(template, submissions, out)
+    assert book["cy"]["saddle"]["status"] == "pending" and book["ada"]["saddle"]["points"] == "2.0"
+    assert "dropped, as the answer changed since (score it anew with review): cy saddle" in done.stdout
     again = cli("review", str(template), str(out))
     assert "answers changed since they were scored, score them anew: cy" in again.stdout
     with open(out / "review" / "saddle.csv", newline="") as f:
@@ -339,7 +362,8 @@ def test_a_score_for_an_unreadable_submission_is_refused_and_a_missing_answer_ca
         review.apply_manual(results, {("ada", "saddle"): score})
     # the instructor found bob's answer elsewhere in his notebook: the score counts
     bob = review.apply_manual(results, {("bob", "saddle"): score}).records["bob"].rows[0]
-    assert (bob.points, bob.status) == (1.0, report.Status.GRADED) and "found in a code comment" in bob.message
+    assert (bob.points, bob.status) == (1.0, report.Status.GRADED)
+    assert "found in a code comment" in bob.message
 
 
 def test_review_without_grading_first_says_so(template_path, tmp_path):

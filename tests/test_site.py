@@ -274,6 +274,17 @@ SERIOUS_VIOLATIONS = """async () => (await axe.run(document, {resultTypes: ["vio
     .map(v => `${v.impact} ${v.id}: ${v.nodes.length}x ${v.nodes[0].target.join(" ")}`)"""
 
 
+def test_icon_buttons_are_named_by_their_label_alone_before_any_script_runs(site):
+    """The audit below reads a page after its scripts ran; a screen reader (or an audit on a slow
+    machine, as seen in CI) can read it before: the colour-mode button's icons must already be
+    hidden then, not titled "Light", "Dark", "System Settings" against the name "Color mode"."""
+    for html in sorted((site / "_build" / "html").glob("*.html")):
+        for button in page(site, html.stem).select(".theme-switch-button"):
+            icons = button.find_all("i")
+            assert icons and all(i.get("aria-hidden") == "true" and not i.get("title") for i in icons), \
+                f"{html.name}: {button}"
+
+
 @pytest.mark.browser
 def test_every_page_passes_the_accessibility_audit(site):
     from browser.lab_harness import CHROMIUM, CHROMIUM_ARGS, require_chromium

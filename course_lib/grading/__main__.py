@@ -7,6 +7,17 @@ import sys
 
 
 def main(argv=None) -> int:
+    command = next((a for a in (sys.argv[1:] if argv is None else argv) if not a.startswith("-")), "")
+    try:  # Ctrl-C at any moment, during the imports too (seconds on a busy machine), ends in one line
+        return _run(argv)
+    except KeyboardInterrupt:
+        resume = "; the submissions graded so far are kept, run the same command to grade the rest"
+        print(f"\npython -m course_lib.grading {command}: interrupted{resume if command == 'grade' else ''}",
+              file=sys.stderr)
+        return 130
+
+
+def _run(argv) -> int:
     parser = argparse.ArgumentParser(prog="python -m course_lib.grading", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -30,13 +41,7 @@ def main(argv=None) -> int:
         "review", help="write a page per written question (every answer, the rubric) and a CSV to score",
         description=review.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter))
     args = parser.parse_args(argv)
-    try:
-        return int(args.cli(args) or 0)
-    except KeyboardInterrupt:
-        resume = "; the submissions graded so far are kept, run the same command to grade the rest"
-        print(f"\n{parser.prog} {args.command}: interrupted{resume if args.command == 'grade' else ''}",
-              file=sys.stderr)
-        return 130
+    return int(args.cli(args) or 0)
 
 
 if __name__ == "__main__":

@@ -78,6 +78,8 @@ def read_manual(paths, template, students) -> dict[tuple[str, str], Score]:
         for where, row in _rows(Path(path)):
             student, exercise = row["student"], row["exercise"]
             points, comment = row["points"].strip(), (row.get("comment") or "").strip()
+            if not points and not comment:
+                continue  # not scored yet (a student whose submission has gone since, say)
             if student not in students:
                 raise ManualScoreError(f"{where}: unknown student {student!r} (no submission has that id)")
             if exercise not in template.exercises:
@@ -201,7 +203,8 @@ def apply_manual(results: report.Results, scores) -> report.Results:
         notes.append(f"scores given by hand earlier and dropped, as the answer changed since (score it "
                      f"anew with review): {', '.join(dropped)}")
     if waiting:
-        notes.append(f"{report.count(waiting, 'written answer')} {'is' if waiting == 1 else 'are'} pending (no points yet): `python -m "
+        verb = "is" if waiting == 1 else "are"
+        notes.append(f"{report.count(waiting, 'written answer')} {verb} pending (no points yet): `python -m "
                      f"course_lib.grading review {results.template.path} {results.out}` writes the pages "
                      "and CSVs to score them; then grade again with --manual FILE.csv")
     return dataclasses.replace(results, records=records, notes=notes, manual=manual)

@@ -219,6 +219,14 @@ def test_blank_crashing_and_unreadable_submissions_get_valid_results(bundle, tmp
     nothing, _ = run_autograder(bundle, tmp_path / "nothing", {})
     assert nothing["score"] == 0 and all("unreadable" in t["output"] for t in nothing["tests"])
 
+    # a blank notebook named like the assignment, and the work under another name: the student is
+    # told which one was graded, and can resubmit
+    both, _ = run_autograder(bundle, tmp_path / "both", {
+        template.name: notebook_bytes(template, {}), "final.ipynb": notebook_bytes(template, kit.SOLUTIONS)})
+    assert both["score"] == 0
+    assert (f"2 notebooks handed in: graded {template.name}; not graded: final.ipynb. If another one is "
+            "meant, keep only it and grade again") in both["output"]
+
 
 @pytest.mark.slow
 def test_hidden_check_details_wait_for_publication(bundle, tmp_path):

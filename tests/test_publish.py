@@ -18,10 +18,12 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tomllib
 from pathlib import Path
 
 import nbformat
 import pytest
+import yaml
 from lab_kit import make_lab
 
 from course_lib.grading import assignment as asg
@@ -152,6 +154,17 @@ def test_the_edition_holds_no_solutions_and_no_grading_internals(edition):
         assert os.readlink(edition / folder / "course_lib") == "../course_lib"
     for name in ("README.md", "Makefile", "environment.yml", "pyproject.toml"):
         assert (edition / name).is_file()
+
+
+def test_the_editions_environment_and_pyproject_install_the_same_packages(edition):
+    from test_packaging import requirement_name
+
+    project = tomllib.loads((edition / "pyproject.toml").read_text())["project"]
+    conda = [d for d in yaml.safe_load((edition / "environment.yml").read_text())["dependencies"]
+             if isinstance(d, str)]
+    assert {requirement_name(s) for s in conda} - {"python", "pip"} == \
+        {requirement_name(s) for s in project["dependencies"]}
+    assert "nbstripout" in {requirement_name(s) for s in conda}  # the git filter its Makefile sets up
 
 
 def test_exercises_are_the_released_ones(edition):

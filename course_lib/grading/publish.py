@@ -300,11 +300,26 @@ def _gitattributes(root: Path) -> str:
     return "".join(f"{line}\n" for line in lines if line.startswith("#") or line.startswith(FOLDERS))
 
 
+def _student_tools(root: Path) -> list[str]:
+    """The git filter's tool: a development extra of the instructor's repository, a need of students'."""
+    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    return [spec for spec in project.get("optional-dependencies", {}).get("dev", [])
+            if spec.startswith("nbstripout")]
+
+
+def _environment(root: Path) -> str:
+    """The instructor's environment.yml with the students' tools added, so that conda and pip
+    install the same packages in the student edition too."""
+    text = (root / "environment.yml").read_text(encoding="utf-8")
+    tools = "".join(f"  - {spec}\n" for spec in _student_tools(root))
+    if "\n  - pip\n" not in text:
+        raise ValueError(f"{root / 'environment.yml'}: no '  - pip' line to add {tools.strip()} before")
+    return text.replace("\n  - pip\n", f"\n{tools}  - pip\n", 1)
+
+
 def _pyproject(root: Path) -> str:
     project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    # the git filter's tool is a development extra of the instructor's repository, a need of students'
-    dev = project.get("optional-dependencies", {}).get("dev", [])
-    tools = [spec for spec in dev if spec.startswith("nbstripout")]
+    tools = _student_tools(root)
     dependencies = "".join(f'    "{spec}",\n' for spec in [*project["dependencies"], *tools])
     return (
         '[build-system]\nrequires = ["setuptools>=68"]\nbuild-backend = "setuptools.build_meta"\n\n'
@@ -349,7 +364,7 @@ def plan(root: Path = ROOT) -> dict[str, bytes | object]:
     files[REFERENCES.removesuffix(".py") + ".json"] = (json.dumps(table, indent=0) + "\n").encode()
     for folder in FOLDERS:
         files[f"{folder}/course_lib"] = LINK
-    files["environment.yml"] = (root / "environment.yml").read_bytes()
+    files["environment.yml"] = _environment(root).encode()
     files["pyproject.toml"] = _pyproject(root).encode()
     files["Makefile"] = MAKEFILE.replace("{git_filter}", _git_filter(root)).encode()
     if _gitattributes(root):

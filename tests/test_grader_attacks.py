@@ -615,7 +615,25 @@ SCAN_CASES = {  # source -> whether it uses what ["course_lib.optim"] forbids (o
     # Correct answers written in many ways: clean.
     "import numpy as np\nreturn np.sqrt(np.sum(np.asarray(dx) ** 2))": False,
     "code = 3\ntypes = [code]\nreturn types": False,
-    "import course_lib.problems\nreturn course_lib.problems.__name__ if False else 1": True,  # dunder
+    "import course_lib.problems\nreturn course_lib.problems.__dict__ if False else 1": True,  # dunder
+    # A builtin that reaches modules, however reached; the answer's own variable of that name is not it.
+    "def f(v):\n    return vars(v)": True,
+    "def f(v, vars=vars):\n    return vars(v)": True,  # the default is the builtin
+    "def f(ms):\n    return [vars(m) for m in ms]": True,
+    "def f(v):\n    global vars\n    vars = 1\n    return vars(v)": True,
+    "vars = 1\nvars(x)": True,  # module level: counted
+    "def f(g):\n    vars = np.var(g, axis=0)\n    return vars.sum()": False,
+    "def f(g):\n    vars = np.var(g, axis=0)\n    return [v * v for v in vars]": False,
+    # Text a person reads is not a use; a string handed to code still is, and so is a route inside prose.
+    'def f(x):\n    """Same rule as torch.optim.SGD and course_lib.optim.sgd."""\n    return x': False,
+    "def f(x):\n    raise ValueError(f'not course_lib.optim: {type(x).__name__}')": False,
+    "print('see course_lib.optim')": False,
+    "m = 'course_lib.optim'": True,
+    "print(__import__('course_lib.optim'))": True,
+    "import importlib\nraise ValueError(importlib.import_module('course_lib.optim'))": True,
+    "raise ValueError(resolve('course_lib.optim'))": True,  # a string handed to a call is not prose
+    "print(f'{resolve(\"course_lib.optim\")}')": True,
+    "x.__class__.__name__": True,  # __class__ leads on to __subclasses__: only the name itself is harmless
     "import course_lib.problems\nreturn course_lib.problems.Rosenbrock": False,
     kit.SOLUTIONS["momentum"]: False,
     "for t in range(1, 5):\n    x = x - 0.1 * t\nreturn x": False,

@@ -158,12 +158,12 @@ def test_interrupted_run_loses_nothing(tmp_path):
     stuck = {**kit.SOLUTIONS, "gd": "while True:\n    pass"}
     kit.write_submission(subs, "b_stuck", kit.submission(template, stuck))
     command = [sys.executable, "-m", "course_lib.grading", "grade", str(template), str(subs),
-               "--out", str(out), "--workers", "1", "--timeout", "120"]
+               "--out", str(out), "--workers", "1", "--timeout", "6"]  # the resume's limit: else all regrade
     run = kit.start_interruptible(command)
     deadline = time.monotonic() + 120
     while not (out / "records" / "a_quick.json").exists() and time.monotonic() < deadline:
         time.sleep(0.2)
-    time.sleep(1.0)  # b_stuck is now looping in its kernel
+    time.sleep(1.0)  # b_stuck is now looping in its kernel, 5 s from its timeout
     run.send_signal(signal.SIGINT)
     run.communicate(timeout=60)
     assert run.returncode != 0
@@ -173,7 +173,7 @@ def test_interrupted_run_loses_nothing(tmp_path):
     time.sleep(1.0)
     assert not _orphaned_kernels(), "a killed worker left its kernel running"
 
-    done, rows = kit.grade(template, subs, out, timeout=3)
+    done, rows = kit.grade(template, subs, out, timeout=6)
     assert "1 graded now, 1 already graded" in done.stdout
     assert rows["b_stuck"]["gd"]["status"] == "timeout" and rows["b_stuck"]["norm"]["status"] == "passed"
 

@@ -148,6 +148,32 @@ def test_canvas_csv_fills_the_assignment_column_of_the_instructors_export(result
     assert scores == {"ada": "5", "bob": "3", "grace": "1", "cy.young": ""}
     assert not any("not in the Canvas roster" in note for note in results.notes)
 
+    # two files of one student (a blank one and a resubmission): no score until the instructor chooses
+    results.records["lovelaceada_1001_5560_hw_grader-1"] = records()["cy"]
+    results.notes.clear()
+    report.write_reports(results, ["canvas"])
+    assert {r[3]: r[-1] for r in read_csv(results.out / "canvas.csv")[2:]}["ada"] == ""
+    assert any("one roster student each, score left blank" in note and "lovelaceada_1001_5551" in note
+               for note in results.notes)
+
+    # an export with Integration ID (some Canvas sites), names compared in NFC (a Mac's file names)
+    import unicodedata
+
+    with open(roster, "w", newline="", encoding="utf-8-sig") as f:
+        csv.writer(f).writerows([
+            ["Student", "ID", "SIS User ID", "SIS Login ID", "Integration ID", "Section", "hw_grader (4242)"],
+            ["    Points Possible", "", "", "", "", "", "5"],
+            ["Núñez, Zoë", "1009", "S9", unicodedata.normalize("NFC", "zoë"), "INT9", "Sec A", ""]])
+    results.records = {unicodedata.normalize("NFD", "zoë"): records()["bob"]}
+    results.notes.clear()
+    results.canvas_column = None
+    report.write_reports(results, ["canvas"])
+    table = read_csv(results.out / "canvas.csv")
+    assert table[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Integration ID", "Section",
+                        "hw_grader (4242)"]
+    assert table[1] == ["Points Possible", "", "", "", "", "", "5"] and table[2][-1] == "3"
+    assert results.notes == []
+
     roster.write_text("name,score\nada,1\n")
     with pytest.raises(ValueError, match="not a Canvas gradebook export"):
         report.write_reports(results, ["canvas"])
@@ -257,7 +283,12 @@ def test_a_class_as_it_arrives_several_notebooks_other_limits_and_decomposed_nam
     kit.write_submission(subs / "heidi", f"{template.stem}_final", kit.submission(template, kit.SOLUTIONS))
     jose = unicodedata.normalize("NFD", "José")
     kit.write_submission(subs, jose, kit.submission(template, kit.SOLUTIONS))
-    done, rows = kit.grade(template, subs, out, "--format", "canvas")
+    umask = os.umask(0)  # the grader's own folders are 0750 whatever the umask (0777 is not for grades)
+    try:
+        done, rows = kit.grade(template, subs, out, "--format", "canvas")
+    finally:
+        os.umask(umask)
+    assert (out.stat().st_mode & 0o777, (out / "records").stat().st_mode & 0o777) == (0o750, 0o750)
     note = (f"2 notebooks handed in: graded heidi/{template.name}; not graded: "
             f"heidi/{template.stem}_final.ipynb. If another one is meant, keep only it and grade again")
     assert all(row["status"] == "error" and row["message"].startswith(note) for row in rows["heidi"].values())
@@ -282,6 +313,11 @@ def test_a_class_as_it_arrives_several_notebooks_other_limits_and_decomposed_nam
     assert all(row["status"] == "passed" and not row["message"].startswith("2 notebooks")
                for row in rows["heidi"].values())
     assert "To check by hand" not in (out / "summary.md").read_text()
+
+    # José again, in NFC (another machine's copy): two entries for one student, both graded, flagged
+    kit.write_submission(subs, unicodedata.normalize("NFC", "José"), kit.submission(template))
+    done, rows = kit.grade(template, subs, out, timeout=12)
+    assert len(rows) == 3 and done.stdout.count("ambiguous student id 'Jos") == 2
 
 
 @pytest.mark.slow

@@ -116,6 +116,17 @@ def test_check_function_passes_and_fails_with_expected_got_hint():
     assert text.startswith("[0/2 points]")
 
 
+def test_the_same_numbers_as_an_array_where_a_tuple_is_expected_pass_and_wrong_ones_fail():
+    def rates(a, b):
+        return (4 / (a + b) ** 2, a * b)
+
+    checks.check_function(lambda a, b: np.array(rates(a, b)), rates, [(1.0, 2.0)], points=1)
+    with pytest.raises(AssertionError, match=r"the result\[1\]"):
+        checks.check_function(lambda a, b: np.array([rates(a, b)[0], 0.0]), rates, [(1.0, 2.0)], points=1)
+    with pytest.raises(AssertionError, match="a sequence of 2 items, got a numpy array of shape"):
+        checks.check_function(lambda a, b: np.ones(3), rates, [(1.0, 2.0)], points=1)
+
+
 def test_check_steps_feeds_back_student_state():
     def sloppy_momentum(x, dx, state, learning_rate, rho):
         velocity = dx if state["velocity"] is None else rho * state["velocity"] + dx

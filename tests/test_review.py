@@ -253,6 +253,16 @@ def test_manual_scores_reach_gradebook_feedback_gradescope_and_canvas(graded):
             ("ada", "noise", "1.5"), ("ada", "saddle", "2"), ("cy", "saddle", "0.5")]
     (submissions / "eve.ipynb").unlink()
 
+    # a run that cannot read the answers (a size limit set too low), or without ada's file for a
+    # while: the scores given by hand are held, never lost, and apply again to the same answers
+    done, book = kit.grade(template, submissions, out, "--max-size", "0.001")
+    assert book["ada"]["saddle"]["status"] == "unreadable" and "ada saddle" in done.stdout
+    (submissions / "ada.ipynb").rename(out.parent / "ada.ipynb")
+    kit.grade(template, submissions, out)
+    (out.parent / "ada.ipynb").rename(submissions / "ada.ipynb")
+    _, book = kit.grade(template, submissions, out)
+    assert (book["ada"]["saddle"]["points"], book["cy"]["saddle"]["points"]) == ("2.0", "0.5")
+
     # review again: what was filled in stays
     assert cli("review", str(template), str(out)).returncode == 0
     with open(out / "review" / "saddle.csv", newline="") as f:
@@ -270,7 +280,11 @@ def test_manual_scores_reach_gradebook_feedback_gradescope_and_canvas(graded):
     # without --manual the remembered score is dropped, never moved to the new answer
     done, book = kit.grade(template, submissions, out)
     assert book["cy"]["saddle"]["status"] == "pending" and book["ada"]["saddle"]["points"] == "2.0"
-    assert "dropped, as the answer changed since (score it anew with review): cy saddle" in done.stdout
+    assert "not applied as the answer is not the one scored (changed, or unreadable now): cy saddle" \
+        in done.stdout
+    with open(out / review.REMEMBERED, newline="") as f:  # kept: it applies again to the same answer
+        kept = [(r["student"], r["exercise"], r["points"]) for r in csv.DictReader(f)]
+    assert ("cy", "saddle", "0.5") in kept
     again = cli("review", str(template), str(out))
     assert "answers changed since they were scored, score them anew: cy" in again.stdout
     with open(out / "review" / "saddle.csv", newline="") as f:
@@ -345,6 +359,16 @@ def test_good_rows_blank_ones_and_a_spreadsheet_bom_are_read(template_path, tmp_
     scores = review.read_manual([path], asg.load_assignment(template_path), STUDENTS)
     assert {key: (s.points, s.comment) for key, s in scores.items()} == {
         ("ada", "saddle"): (2.0, "fine"), ("cy", "noise"): (0.75, "x")}
+
+
+def test_a_name_typed_in_nfc_scores_the_submission_a_mac_named_in_nfd(template_path, tmp_path):
+    import unicodedata
+
+    path = tmp_path / "scores.csv"
+    path.write_text(HEADER + unicodedata.normalize("NFC", "zoë,saddle,2,fine\n"), encoding="utf-8")
+    mac = unicodedata.normalize("NFD", "zoë")
+    scores = review.read_manual([path], asg.load_assignment(template_path), {*STUDENTS, mac})
+    assert list(scores) == [(mac, "saddle")]
 
 
 def test_a_score_for_an_unreadable_submission_is_refused_and_a_missing_answer_can_be_scored(template_path,

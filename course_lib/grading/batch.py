@@ -18,7 +18,6 @@ import stat
 import sys
 import time
 import traceback
-import unicodedata
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,16 +80,18 @@ def find_submissions(folder: Path, notebook_name="", exclude=()) -> dict[str, Fo
         else:
             found = Found(path, "not a regular file (a pipe, socket or device): not graded")
         stem = entry.name if is_dir else os.path.splitext(entry.name)[0] or entry.name
-        claims.setdefault(names.student_id(stem), []).append((entry.name + "/" * is_dir, found))
+        student = names.student_id(stem)  # José in NFC and in NFD: one claim, two entries
+        claims.setdefault(names.same_id(student), []).append((student, entry.name + "/" * is_dir, found))
     result = {}
-    for student, entries in claims.items():
+    for entries in claims.values():
         if len(entries) == 1:
-            result[student] = entries[0][1]
+            result[entries[0][0]] = entries[0][2]
             continue
-        listing = ", ".join(names.student_id(name) for name, _ in entries)
-        for name, found in entries:
-            found.note = (f"ambiguous student id '{student}': {listing} all stand for it; each is graded "
-                          "under its own name")
+        listing = ", ".join(names.student_id(name) for _, name, _ in entries)
+        for student, name, found in entries:
+            ambiguous = (f"ambiguous student id '{student}': {listing} all stand for it; each is graded "
+                         "under its own name")
+            found.note = "; ".join(filter(None, [found.note, ambiguous]))
             own = names.student_id(name)
             while own in result or own in claims:  # never drop a submission, however odd the names
                 own += "#"
@@ -199,24 +200,27 @@ def cli(args) -> int:
         print(f"error: --out {out} is the submissions folder; choose another folder", file=sys.stderr)
         return 2
     records_dir = out / "records"
-    records_dir.mkdir(parents=True, exist_ok=True)
+    report.make_folder(records_dir)
     report.write_atomic(out / names.OUTPUT_MARKER, "written by `python -m course_lib.grading grade`: this "
                         "folder is grader output, never graded as a student's submission\n")
     submissions = find_submissions(folder, template_path.name, exclude=[out, template_path])
     try:  # a bad CSV is refused before anything is graded
-        manual = {**review.read_remembered(out, template, submissions),
-                  **review.read_manual(args.manual or (), template, submissions)}
+        remembered = review.read_remembered(out, template)
+    except review.ManualScoreError as exc:
+        print(f"error: {exc} (the scores kept from earlier runs: correct or delete that row)",
+              file=sys.stderr)
+        return 2
+    try:
+        manual = {**remembered, **review.read_manual(args.manual or (), template, submissions)}
     except review.ManualScoreError as exc:
         print(f"error: --manual {exc}", file=sys.stderr)
         return 2
-    # Ids as typed may be composed differently from the file names (macOS writes NFD): match in NFC.
-    by_nfc = {unicodedata.normalize("NFC", student): student for student in submissions}
-    asked = [s.strip() for s in (args.only or "").split(",") if s.strip()]
-    unknown = [s for s in asked if unicodedata.normalize("NFC", s) not in by_nfc]
+    asked = {s: names.find_id(s, submissions) for s in map(str.strip, (args.only or "").split(",")) if s}
+    unknown = [s for s, student in asked.items() if student is None]
     if unknown:
         print(f"error: --only: no submission for {', '.join(sorted(unknown))} in {folder}", file=sys.stderr)
         return 2
-    only = {by_nfc[unicodedata.normalize("NFC", s)] for s in asked}
+    only = set(asked.values())
     template_sha = file_sha256(template_path)
     hide = hidden_paths(template_path, folder, out)
     pending, skipped = deque(), 0

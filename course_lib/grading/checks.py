@@ -270,6 +270,8 @@ def _mismatch(got, expected, rtol, atol, where="the result"):
     exactly, numbers and arrays by shape and ``np.isclose(rtol, atol)``. A right value of the wrong
     type (a list where an array is expected) is reported as a type problem, not as wrong numbers."""
     if isinstance(expected, tuple | list):
+        if isinstance(got, np.ndarray) and got.shape == (len(expected),):  # the numbers, as an array
+            got = list(got)
         if not isinstance(got, tuple | list) or len(got) != len(expected):
             return f"{where} should be a sequence of {len(expected)} items, got {_kind(got)}: {literal(got)}"
         for i, (g, e) in enumerate(zip(got, expected, strict=True)):

@@ -13,13 +13,16 @@ how it is spelled:
 * every route to import by string or to reach loaded modules and frames is reported however it is
   imported or renamed: ``importlib``, ``builtins``/``__builtin__``, ``sys``, ``pkgutil``, ``gc``,
   ``inspect``, ``ctypes``, ``__import__``, ``eval``/``exec``/``compile``, ``getattr``, ``globals``,
-  ``vars``, ``get_ipython``, dunder attributes (``__globals__``, ``__subclasses__``, ``__dict__``),
+  ``vars``, ``get_ipython`` (unless the answer's own variable of that name: ``symtable`` says which
+  scope a name lives in), dunder attributes (``__globals__``, ``__subclasses__``, ``__dict__``; not
+  the harmless ``__name__``, ``__qualname__``, ``__doc__``),
   frame and traceback attributes (``f_globals``, ``tb_frame``...), running other programs
   (``subprocess``, ``os.system``...);
 * a package above a forbidden module (``course_lib`` for ``course_lib.optim``) may only be used
   through a literal attribute chain: handing the package object to anything else (``match``,
   ``operator.attrgetter``, a function) could reach the forbidden module, so it is reported;
-* a forbidden name spelled in a string (also as a sum of string pieces) is reported.
+* a forbidden name spelled in a string (also as a sum of string pieces) is reported, except in a
+  docstring or other bare string and in what is printed or raised: text a person reads.
 
 The grading package itself (``ALWAYS_FORBIDDEN``: the references and checks) is forbidden in every
 exercise. The static scan cannot be complete; the kernel also watches the student's code while the
@@ -29,6 +32,7 @@ checks run (``kernel.py``).
 from __future__ import annotations
 
 import ast
+import symtable
 
 from IPython.core.inputtransformer2 import TransformerManager
 
@@ -46,7 +50,9 @@ OTHER_PROGRAMS = ("system", "popen", "exec", "spawn", "posix_spawn", "fork", "st
 FRAME_ATTRIBUTES = {"f_globals", "f_locals", "f_back", "f_builtins", "f_code", "tb_frame", "tb_next",
                     "gi_frame", "cr_frame", "ag_frame", "gi_code", "cr_code", "func_globals"}
 MAGICS = {"run_line_magic", "run_cell_magic", "system", "getoutput"}
-DYNAMIC_NOTE = "(dynamic access is not allowed in this exercise)"
+DYNAMIC_NOTE = ("(never allowed in an answer, in any exercise: it could reach code an exercise forbids, "
+                "or the grader)")
+HARMLESS_DUNDERS = {"__name__", "__qualname__", "__doc__"}  # strings: they reach nothing
 
 
 def _is_forbidden(dotted, forbidden):
@@ -73,6 +79,51 @@ def _string_value(node):
         if left is not None and right is not None:
             return left + right
     return None
+
+
+def _globals_looked_up(python: str) -> set[str] | None:
+    """Names some scope of the cell looks up among the globals, and so the builtins (``vars(x)``),
+    as opposed to names every scope that uses them binds itself (an answer's ``vars = np.var(g)``
+    inside its function). Module-level uses always count. None if ``symtable`` cannot tell."""
+    try:
+        top = symtable.symtable(python, "<cell>", "exec")
+    except (SyntaxError, ValueError):  # top-level await, say: then every use counts
+        return None
+    found, tables = set(), [top]
+    while tables:
+        table = tables.pop()
+        tables += table.get_children()
+        for symbol in table.get_symbols():
+            if symbol.is_referenced() and (table is top or symbol.is_global()):
+                found.add(symbol.get_name())
+    return found
+
+
+def _read_by_people(tree) -> set[int]:
+    """The string constants a person reads: docstrings and bare strings, and the text printed or
+    raised (``print("...")``, ``raise ValueError(f"... {x}")``), never a string handed to a call
+    inside them (``raise ValueError(resolve("..."))`` could import it)."""
+    def text(node):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            yield node
+        elif isinstance(node, ast.JoinedStr):
+            for value in node.values:
+                yield from text(value)
+        elif isinstance(node, ast.FormattedValue):
+            yield from text(node.value)
+        elif isinstance(node, ast.BinOp):
+            yield from text(node.left)
+            yield from text(node.right)
+
+    roots = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Expr):
+            roots.append(node.value)
+        elif isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
+            roots += node.exc.args
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print":
+            roots += node.args
+    return {id(constant) for root in roots for constant in text(root)}
 
 
 def as_python(source: str) -> str:
@@ -152,6 +203,7 @@ def find_forbidden(source: str, forbidden, aliases=None) -> list[str]:
     forbidden = [f.strip() for f in [*forbidden, *ALWAYS_FORBIDDEN] if f.strip()]
     try:
         tree = parse_cell(source)
+        builtins_reached = _globals_looked_up(as_python(source))
     except SyntaxError as exc:
         return [f"cannot be checked: syntax error at line {exc.lineno} ({exc.msg})"]
     except Exception as exc:  # IPython's transformer failed on it: never clean
@@ -172,19 +224,20 @@ def find_forbidden(source: str, forbidden, aliases=None) -> list[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute):
             inner.add(id(node.value))
+    prose = _read_by_people(tree)
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in MAGICS \
                 and isinstance(node.func.value, ast.Call) and _dotted(node.func.value.func) == "get_ipython":
             report(node.lineno, "an IPython magic or shell command (a line starting with % or !) "
                    "which is not allowed in answer cells", None)
         if isinstance(node, ast.Attribute):
-            if node.attr.startswith("__") and node.attr.endswith("__"):  # np.__dict__, f.__globals__...
+            if node.attr.startswith("__") and node.attr.endswith("__") and node.attr not in HARMLESS_DUNDERS:
                 report(node.lineno, f"{node.attr} {DYNAMIC_NOTE}", None)
             elif node.attr in FRAME_ATTRIBUTES:
                 report(node.lineno, f"{node.attr} (frames and tracebacks) {DYNAMIC_NOTE}", None)
         if isinstance(node, ast.Attribute | ast.Name) and id(node) not in inner:
-            _check_name(node, names, forbidden, parents, aliased, report)
-        elif isinstance(node, ast.Constant | ast.BinOp):
+            _check_name(node, names, forbidden, parents, aliased, report, builtins_reached)
+        elif isinstance(node, ast.Constant | ast.BinOp) and id(node) not in prose:
             text = _string_value(node)
             rule = next((f for f in forbidden if f in text), None) if text else None
             if rule:
@@ -192,7 +245,7 @@ def find_forbidden(source: str, forbidden, aliases=None) -> list[str]:
     return found
 
 
-def _check_name(node, names, forbidden, parents, aliased, report):
+def _check_name(node, names, forbidden, parents, aliased, report, builtins_reached=None):
     dotted = _dotted(node)
     if dotted is None:
         return
@@ -201,7 +254,9 @@ def _check_name(node, names, forbidden, parents, aliased, report):
     parts = resolved.split(".")
     # A builtin by its own name; a module only through an import or alias (a variable named `code`
     # is not the module), or anywhere down a chain (os.sys.modules).
-    dynamic = (head if head in DYNAMIC and head not in DYNAMIC_MODULES else None) or (
+    builtin = head in DYNAMIC and head not in DYNAMIC_MODULES and (
+        builtins_reached is None or head in builtins_reached)  # not the answer's own `vars = ...`
+    dynamic = (head if builtin else None) or (
         parts[0] if head in names and parts[0] in DYNAMIC else None) or next(
         (p for p in parts[1:] if p in DYNAMIC_MODULES), None)
     if dynamic:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import unicodedata
 
 SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,79}")
 OUTPUT_MARKER = ".course-grader-output"  # written into every --out folder: never graded as a student
@@ -21,6 +22,19 @@ def student_id(name: str) -> str:
     escapes (``\\n``), a backslash doubled so that no two names give the same id."""
     text = os.fsencode(name).replace(b"\\", b"\\\\").decode("utf-8", "backslashreplace")
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
+def same_id(text: str) -> str:
+    """The form in which ids are compared: NFC, so that ``José`` typed on one machine is the
+    ``José`` a Mac wrote as a file name (NFD)."""
+    return unicodedata.normalize("NFC", text)
+
+
+def find_id(text: str, ids) -> str | None:
+    """The id among ``ids`` that ``text`` names (the same id, or the same in NFC), or None."""
+    if text in ids:
+        return text
+    return next((student for student in ids if same_id(student) == same_id(text)), None)
 
 
 def file_stem(student: str) -> str:

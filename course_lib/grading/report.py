@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from course_lib.grading.names import file_stem
+from course_lib.grading.names import file_stem, same_id
 
 FIELDS = ("student", "exercise", "points", "max_points", "status", "message")
 MODE = 0o640  # gradebooks and feedback are shared with TAs (the group), never with other users
@@ -254,7 +254,9 @@ def feedback(template, student, record: Record) -> str:
         hint = template.exercises[row.exercise].hint if row.exercise in template.exercises else ""
         if row.message:
             lines += ["", _fenced(row.message)]
-        if row.status not in (Status.PASSED, Status.UNREADABLE, Status.PENDING) and hint:  # none for a PDF
+        # no maths hint where the maths is not what went wrong (a PDF, edited markers, a forbidden use)
+        if row.status not in (Status.PASSED, Status.UNREADABLE, Status.PENDING, Status.TAMPERED,
+                              Status.FORBIDDEN) and hint:
             lines += ["", f"Hint: {hint}"]
     return "\n".join(lines) + "\n"
 
@@ -324,23 +326,27 @@ def write_gradescope(results):
 
 
 def read_canvas_roster(path):
-    """A Canvas gradebook export: (header, student rows, the 'Points Possible' row or None)."""
+    """A Canvas gradebook export: (leading columns, header, student rows, 'Points Possible' row or
+    None). The leading columns are the student columns up to ``Section`` (Canvas adds ``Integration
+    ID`` and others on some sites); the assignments follow them."""
     with open(path, newline="", encoding="utf-8-sig") as f:
         table = list(csv.reader(f))
-    if not table or list(table[0][: len(CANVAS_LEADING)]) != list(CANVAS_LEADING):
-        raise ValueError(f"{path}: not a Canvas gradebook export (its columns must start with "
-                         f"{', '.join(CANVAS_LEADING)})")
-    header, rows = table[0], [r for r in table[1:] if any(cell.strip() for cell in r)]
+    header = [cell.strip() for cell in table[0]] if table else []
+    if header[:2] != ["Student", "ID"] or "Section" not in header:
+        raise ValueError(f"{path}: not a Canvas gradebook export (its columns must start with Student, ID "
+                         "and run to Section, as in Canvas's gradebook export)")
+    leading = header.index("Section") + 1
+    rows = [r for r in table[1:] if any(cell.strip() for cell in r)]
     possible = next((r for r in rows if r and r[0].strip() == POINTS_POSSIBLE), None)
-    return header, [r for r in rows if r is not possible], possible
+    return leading, header, [r for r in rows if r is not possible], possible
 
 
-def _canvas_column(results, header):
+def _canvas_column(results, assignments):
     """The assignment's column: --canvas-column, else a roster column named after the template
     (``07_adam (12345)``), else the template's name (Canvas then creates the assignment: a note
     says so when a roster was given)."""
     wanted = results.canvas_column or results.template.name
-    for name in header[len(CANVAS_LEADING):]:
+    for name in assignments:
         if name == wanted or name.startswith(f"{wanted} ("):
             return name
     if results.canvas_roster:
@@ -356,46 +362,49 @@ CANVAS_DOWNLOAD = re.compile(r"^[^_]+_(?:LATE_|late_)?(\d+)_\d+_")
 
 
 def _roster_keys(student):
-    """The ids a student may have in the roster: the id itself, and the Canvas user ID of a name
-    from Canvas's bulk download."""
+    """The ids a student may have in the roster (compared in NFC): the id itself, and the Canvas
+    user ID of a name from Canvas's bulk download."""
     match = CANVAS_DOWNLOAD.match(student)
-    return [student, match.group(1)] if match else [student]
+    return [same_id(student), match.group(1)] if match else [same_id(student)]
 
 
 @output_format("canvas")
 def write_canvas(results):
     """``canvas.csv``: the roster's leading columns and one assignment column with each total.
     A student is matched to a roster row by SIS Login ID, SIS User ID, ID or name, or by the Canvas
-    user ID in a file name from Canvas's bulk download (``lovelaceada_1001_5551_07_adam.ipynb``)."""
+    user ID in a file name from Canvas's bulk download (``lovelaceada_1001_5551_07_adam.ipynb``).
+    A roster student with several submissions gets no score: a note asks the instructor to choose."""
     if results.canvas_roster:
-        header, roster, _ = read_canvas_roster(results.canvas_roster)
+        leading, header, roster, _ = read_canvas_roster(results.canvas_roster)
     else:
-        header, roster = list(CANVAS_LEADING), [[s, "", "", s, ""] for s in sorted(results.records)]
-    column = _canvas_column(results, header)
-    keys = [CANVAS_LEADING.index(k) for k in ("SIS Login ID", "SIS User ID", "ID", "Student")]
+        leading, header = len(CANVAS_LEADING), list(CANVAS_LEADING)
+        roster = [[s, "", "", s, ""] for s in sorted(results.records)]
+    column = _canvas_column(results, header[leading:])
+    keys = [header.index(k) for k in ("SIS Login ID", "SIS User ID", "ID", "Student")
+            if k in header[:leading]]
     by_key = {}
     for row in roster:
         for k in keys:
             if k < len(row) and row[k].strip():
-                by_key.setdefault(row[k].strip(), row)
+                by_key.setdefault(same_id(row[k].strip()), row)
     row_of = {s: next((by_key[k] for k in _roster_keys(s) if k in by_key), None) for s in results.records}
-    matched = {id(row_of[s]): record.score for s, record in results.records.items()
-               if row_of[s] is not None and not record.pending}
-    unmatched = sorted(s for s in results.records if row_of[s] is None)
     shared = Counter(id(row) for row in row_of.values() if row is not None)
     twice = sorted(s for s, row in row_of.items() if row is not None and shared[id(row)] > 1)
     if twice:
-        results.notes.append(f"canvas.csv: submissions that are the same roster student, only one score "
-                             f"is kept: {', '.join(twice)}")
+        results.notes.append(f"canvas.csv: these submissions are one roster student each, score left blank "
+                             f"(choose one, keep it and grade again): {', '.join(twice)}")
+    matched = {id(row_of[s]): record.score for s, record in results.records.items()
+               if row_of[s] is not None and not record.pending and shared[id(row_of[s])] == 1}
+    unmatched = sorted(s for s in results.records if row_of[s] is None)
     if unmatched:
         results.notes.append(f"canvas.csv: not in the Canvas roster, left out: {', '.join(unmatched)}")
     waiting = sorted(s for s, record in results.records.items() if record.pending)
     if waiting:
         results.notes.append(f"canvas.csv: written answers pending, score left blank: {', '.join(waiting)}")
-    lines = [[POINTS_POSSIBLE, "", "", "", "", f"{results.template.points:g}"]]
-    lines += [[*row[: len(CANVAS_LEADING)], f"{matched[id(row)]:g}" if id(row) in matched else ""]
-              for row in roster]
-    write_atomic(results.out / "canvas.csv", _csv([*CANVAS_LEADING, column], lines))
+    lines = [[POINTS_POSSIBLE, *[""] * (leading - 1), f"{results.template.points:g}"]]
+    lines += [[*row[:leading], *[""] * (leading - len(row[:leading])),
+               f"{matched[id(row)]:g}" if id(row) in matched else ""] for row in roster]
+    write_atomic(results.out / "canvas.csv", _csv([*header[:leading], column], lines))
 
 
 @output_format("summary")

@@ -28,7 +28,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from course_lib.grading import report
+from course_lib.grading import names, report
 from course_lib.grading.assignment import AuthoringError, load_assignment
 from course_lib.grading.markers import (
     BEGIN_RUBRIC,
@@ -80,8 +80,9 @@ def read_manual(paths, template, students) -> dict[tuple[str, str], Score]:
             points, comment = row["points"].strip(), (row.get("comment") or "").strip()
             if not points and not comment:
                 continue  # not scored yet (a student whose submission has gone since, say)
-            if student not in students:
+            if names.find_id(student, students) is None:
                 raise ManualScoreError(f"{where}: unknown student {student!r} (no submission has that id)")
+            student = names.find_id(student, students)  # as the file name spells it (NFD on a Mac)
             if exercise not in template.exercises:
                 raise ManualScoreError(f"{where}: unknown exercise {exercise!r}; the written exercises of "
                                        f"{template.name} are {', '.join(written) or 'none'}")
@@ -101,10 +102,11 @@ def read_manual(paths, template, students) -> dict[tuple[str, str], Score]:
     return scores
 
 
-def read_remembered(out, template, students) -> dict[tuple[str, str], Score]:
-    """The scores earlier runs applied (``OUT/manual_scores.csv``), so that grading again without
-    ``--manual`` keeps them. Rows for a student or written exercise that is gone are left out; a
-    score over an exercise's points (the template changed) is refused like a bad CSV."""
+def read_remembered(out, template) -> dict[tuple[str, str], Score]:
+    """Every score a person gave in earlier runs (``OUT/manual_scores.csv``), so that grading again
+    without ``--manual`` keeps them. Each applies while its answer is the one scored; rows for
+    students absent from this run are kept for the next. Points over an exercise's maximum (the
+    template changed) are refused like a bad CSV."""
     path = Path(out) / REMEMBERED
     if not path.exists():
         return {}
@@ -112,16 +114,17 @@ def read_remembered(out, template, students) -> dict[tuple[str, str], Score]:
     scores = {}
     for where, row in _rows(path):
         student, exercise, points = row["student"], row["exercise"], row["points"].strip()
-        if student in students and exercise in written and points:
-            scores[student, exercise] = Score(_points(points, written[exercise].points, where),
-                                              (row.get("comment") or "").strip(), where,
-                                              (row.get("answer") or "").strip(), remembered=True)
+        if points:
+            maximum = written[exercise].points if exercise in written else math.inf
+            comment, answer = (row.get("comment") or "").strip(), (row.get("answer") or "").strip()
+            scores[student, exercise] = Score(_points(points, maximum, where), comment, where, answer,
+                                              remembered=True)
     return scores
 
 
 def write_remembered(results: report.Results):
-    """``OUT/manual_scores.csv``: the scores applied in this run, each with its answer's fingerprint
-    (a resubmitted answer drops its score). Edit it, or delete a row, to change what is kept."""
+    """``OUT/manual_scores.csv``: every score given by hand, with the fingerprint of the answer it is
+    for. Edit it, or delete a row, to change what is kept."""
     table = [(student, exercise, f"{points:g}", comment, answer)
              for (student, exercise), (points, comment, answer) in sorted(results.manual.items())]
     if table or (results.out / REMEMBERED).exists():
@@ -171,8 +174,9 @@ def apply_manual(results: report.Results, scores) -> report.Results:
     marks, else ``graded``) and the comment, and ``results.manual`` holding the scores applied;
     answers without a score stay ``pending`` (a note says how many). A score for an answer that is
     neither pending nor missing (unreadable, say), or for an answer that changed since it was
-    reviewed, is an error; a remembered score in that case is dropped with a note."""
-    records, manual, dropped = {}, {}, []
+    reviewed, is an error; a remembered score in that case is held back (kept, not applied) with a
+    note. ``results.manual`` also keeps the remembered scores of students not graded this time."""
+    records, manual, held = {}, {}, []
     for student, record in results.records.items():
         rows = []
         for row in record.rows:
@@ -185,7 +189,8 @@ def apply_manual(results: report.Results, scores) -> report.Results:
                 problem = (f"{score.where}: {student}'s answer to {row.exercise} changed since "
                            "it was reviewed (resubmitted?): run review again and score it anew")
             if problem and score.remembered:
-                dropped.append(f"{student} {row.exercise}")
+                held.append(f"{student} {row.exercise}")
+                manual[student, row.exercise] = (score.points, score.comment, score.answer)
                 score = None
             elif problem:
                 raise ManualScoreError(problem)
@@ -199,14 +204,19 @@ def apply_manual(results: report.Results, scores) -> report.Results:
         records[student] = dataclasses.replace(record, rows=rows)
     waiting = sum(row.status == Status.PENDING for r in records.values() for row in r.rows)
     notes = list(results.notes)
-    if dropped:
-        notes.append(f"scores given by hand earlier and dropped, as the answer changed since (score it "
-                     f"anew with review): {', '.join(dropped)}")
+    if held:
+        notes.append(f"scores given by hand earlier, not applied as the answer is not the one scored "
+                     f"(changed, or unreadable now): {', '.join(held)}; they apply again to the same "
+                     "answer; to score a new answer, run review")
     if waiting:
         verb = "is" if waiting == 1 else "are"
         notes.append(f"{report.count(waiting, 'written answer')} {verb} pending (no points yet): `python -m "
                      f"course_lib.grading review {results.template.path} {results.out}` writes the pages "
                      "and CSVs to score them; then grade again with --manual FILE.csv")
+    for key, score in scores.items():  # kept for students and exercises not graded in this run
+        if score.remembered and key not in manual and (key[0] not in records or not any(
+                row.exercise == key[1] for row in records[key[0]].rows)):
+            manual[key] = (score.points, score.comment, score.answer)
     return dataclasses.replace(results, records=records, notes=notes, manual=manual)
 
 

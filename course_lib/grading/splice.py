@@ -144,7 +144,8 @@ def _scan(source, forbidden, aliases):
     if uses and uses[0].startswith("cannot be checked"):
         return "error", f"the answer cell has a SyntaxError, so it can be neither run nor checked ({uses[0]})"
     if uses:
-        return "forbidden", (f"the answer uses what this exercise forbids ({', '.join(forbidden)}): "
+        return "forbidden", ("the answer uses what it may not (this exercise forbids "
+                             f"{', '.join(forbidden) or 'nothing more'}; some things no answer may use): "
                              + "; ".join(uses))
     return None
 

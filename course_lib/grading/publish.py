@@ -117,7 +117,11 @@ conda instead: `conda env create -f environment.yml && conda activate {env}`, th
    `raise NotImplementedError(...)` line. Keep the markers, the `def` line and the cell as they are:
    only what lies between the markers is graded.
 3. Each exercise says what it may not use (for example `course_lib.optim` in the exercise that
-   asks you to write an optimizer step); `course_lib.grading` is off limits everywhere.
+   asks you to write an optimizer step); `course_lib.grading` is off limits everywhere. So are the
+   routes around such a rule, in every answer: `sys`, `importlib`, `inspect`, `getattr`, `eval`,
+   `exec`, `globals`, `vars(...)`, `%` magics, and dunder attributes such as `__dict__` (`__name__`
+   is fine). An answer that uses one scores 0 and the message names the line. (Need the largest
+   float? `np.finfo(float).max`, not `sys.float_info`.)
 4. A written question is a text cell: double-click it and replace {stub} between
    the same markers. A person scores it after the deadline; the checks do not.
 
@@ -133,9 +137,11 @@ that only matches the visible cases can still lose points: test your function on
 
 ## How to submit
 
-Submit the notebook itself, `exercises/NN_topic.ipynb`, with its file name unchanged, the way your
-instructor says (Gradescope, or an upload). Only the code between the markers is read; outputs,
-extra cells and edits elsewhere are ignored, and each answer runs with a time and memory limit.
+Submit the notebook itself, `exercises/NN_topic.ipynb`, with its file name unchanged and no other
+notebook beside it, the way your instructor says (Gradescope, or an upload). Only the code between
+the markers is read; outputs, extra cells (a helper function defined in a cell of your own, say:
+define it between the markers instead) and edits elsewhere are ignored, and each answer runs with a
+time and memory limit.
 
 ## Getting updates
 

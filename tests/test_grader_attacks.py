@@ -624,15 +624,23 @@ SCAN_CASES = {  # source -> whether it uses what ["course_lib.optim"] forbids (o
     "vars = 1\nvars(x)": True,  # module level: counted
     "def f(g):\n    vars = np.var(g, axis=0)\n    return vars.sum()": False,
     "def f(g):\n    vars = np.var(g, axis=0)\n    return [v * v for v in vars]": False,
-    # Text a person reads is not a use; a string handed to code still is, and so is a route inside prose.
+    # A docstring is read by people only; text that code can get back is not (error.args, a rebound
+    # print, __doc__), and a builtin bound in a class body is still the builtin until then (a
+    # red-teamer's route: `class H: load, = __import__,; __import__ = None`).
     'def f(x):\n    """Same rule as torch.optim.SGD and course_lib.optim.sgd."""\n    return x': False,
-    "def f(x):\n    raise ValueError(f'not course_lib.optim: {type(x).__name__}')": False,
-    "print('see course_lib.optim')": False,
+    "def f(x):\n    raise ValueError(f'x is {type(x).__name__}')": False,
+    "def f(x):\n    return x.ctypes.data, x.code, x.types": False,  # attributes named like modules
+    "import os\ndef f():\n    return os.sys.modules": True,
     "m = 'course_lib.optim'": True,
+    "print('course_lib.optim')": True,
+    "def f():\n    raise ValueError('course_lib.optim')": True,
+    'def f():\n    """course_lib.optim"""\n    return f.__doc__': True,
     "print(__import__('course_lib.optim'))": True,
-    "import importlib\nraise ValueError(importlib.import_module('course_lib.optim'))": True,
-    "raise ValueError(resolve('course_lib.optim'))": True,  # a string handed to a call is not prose
-    "print(f'{resolve(\"course_lib.optim\")}')": True,
+    "raise ValueError(resolve('course_lib.optim'))": True,
+    "def f():\n    class H:\n        load, = __import__,\n        __import__ = None\n    return H.load": True,
+    "class H:\n    getattr = 0\n    del getattr\n    g = getattr": True,
+    "def f():\n    class T:\n        run = exec\n        exec = None\n    return T.run": True,
+    "import _thread\n_thread.start_new_thread(f, ())": True,
     "x.__class__.__name__": True,  # __class__ leads on to __subclasses__: only the name itself is harmless
     "import course_lib.problems\nreturn course_lib.problems.Rosenbrock": False,
     kit.SOLUTIONS["momentum"]: False,

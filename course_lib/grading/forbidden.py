@@ -22,7 +22,7 @@ how it is spelled:
   through a literal attribute chain: handing the package object to anything else (``match``,
   ``operator.attrgetter``, a function) could reach the forbidden module, so it is reported;
 * a forbidden name spelled in a string (also as a sum of string pieces) is reported, except in a
-  docstring or other bare string and in what is printed or raised: text a person reads.
+  docstring or other bare string: text only a person reads.
 
 The grading package itself (``ALWAYS_FORBIDDEN``: the references and checks) is forbidden in every
 exercise. The static scan cannot be complete; the kernel also watches the student's code while the
@@ -43,7 +43,10 @@ DEFAULT_ALIASES = {"np": "numpy", "sp": "scipy", "plt": "matplotlib.pyplot", "nn
 DYNAMIC_MODULES = {"importlib", "sys", "builtins", "__builtin__", "pickle", "marshal", "runpy", "pkgutil",
                    "gc", "inspect", "ctypes", "types", "code", "codeop", "imp", "zipimport", "site",
                    "subprocess", "multiprocessing", "concurrent", "pty", "shelve", "dill", "cloudpickle",
-                   "pydoc", "IPython"}
+                   "pydoc", "IPython", "_thread"}
+# Also everyday attribute names (numpy's `a.ctypes`, `response.code`): these count down a chain only
+# when the chain starts at an imported module (`os.sys.modules` always counts).
+ATTRIBUTE_WORDS = {"ctypes", "types", "code", "site", "imp", "concurrent"}
 DYNAMIC = {"__import__", "eval", "exec", "compile", "getattr", "globals", "locals", "vars", "breakpoint",
            "__builtins__", "get_ipython", *DYNAMIC_MODULES}
 OTHER_PROGRAMS = ("system", "popen", "exec", "spawn", "posix_spawn", "fork", "startfile")  # os.<these>*
@@ -83,8 +86,10 @@ def _string_value(node):
 
 def _globals_looked_up(python: str) -> set[str] | None:
     """Names some scope of the cell looks up among the globals, and so the builtins (``vars(x)``),
-    as opposed to names every scope that uses them binds itself (an answer's ``vars = np.var(g)``
-    inside its function). Module-level uses always count. None if ``symtable`` cannot tell."""
+    as opposed to names every function scope that uses them binds itself (an answer's
+    ``vars = np.var(g)``: a function's local is never looked up elsewhere, even before it is
+    assigned or after ``del``). Uses at module level and in class bodies always count: there a
+    name not assigned yet is looked up among the builtins. None if ``symtable`` cannot tell."""
     try:
         top = symtable.symtable(python, "<cell>", "exec")
     except (SyntaxError, ValueError):  # top-level await, say: then every use counts
@@ -94,36 +99,20 @@ def _globals_looked_up(python: str) -> set[str] | None:
         table = tables.pop()
         tables += table.get_children()
         for symbol in table.get_symbols():
-            if symbol.is_referenced() and (table is top or symbol.is_global()):
+            if symbol.is_referenced() and (table.get_type() != "function" or symbol.is_global()):
                 found.add(symbol.get_name())
     return found
 
 
 def _read_by_people(tree) -> set[int]:
-    """The string constants a person reads: docstrings and bare strings, and the text printed or
-    raised (``print("...")``, ``raise ValueError(f"... {x}")``), never a string handed to a call
-    inside them (``raise ValueError(resolve("..."))`` could import it)."""
-    def text(node):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            yield node
-        elif isinstance(node, ast.JoinedStr):
-            for value in node.values:
-                yield from text(value)
-        elif isinstance(node, ast.FormattedValue):
-            yield from text(node.value)
-        elif isinstance(node, ast.BinOp):
-            yield from text(node.left)
-            yield from text(node.right)
-
-    roots = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Expr):
-            roots.append(node.value)
-        elif isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
-            roots += node.exc.args
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print":
-            roots += node.args
-    return {id(constant) for root in roots for constant in text(root)}
+    """The string constants only a person reads: docstrings and other bare strings, unless the cell
+    reads ``__doc__``. Not printed text (``print`` can be rebound) nor an exception's text
+    (``error.args`` gives it back)."""
+    nodes = list(ast.walk(tree))
+    if any(getattr(n, "attr", None) == "__doc__" or getattr(n, "id", None) == "__doc__" for n in nodes):
+        return set()
+    return {id(n.value) for n in nodes if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)
+            and isinstance(n.value.value, str)}
 
 
 def as_python(source: str) -> str:
@@ -258,7 +247,7 @@ def _check_name(node, names, forbidden, parents, aliased, report, builtins_reach
         builtins_reached is None or head in builtins_reached)  # not the answer's own `vars = ...`
     dynamic = (head if builtin else None) or (
         parts[0] if head in names and parts[0] in DYNAMIC else None) or next(
-        (p for p in parts[1:] if p in DYNAMIC_MODULES), None)
+        (p for p in parts[1:] if p in DYNAMIC_MODULES and (head in names or p not in ATTRIBUTE_WORDS)), None)
     if dynamic:
         report(node.lineno, f"{dynamic} {DYNAMIC_NOTE}", None)
         return

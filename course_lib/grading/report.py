@@ -421,8 +421,12 @@ def histogram(scores, template) -> bytes:
     figure = Figure(figsize=(6, 3.2), dpi=100)
     axes = figure.subplots()
     top = max(template.points, max(scores), 1)
-    # One bar per whole point, centred on it (scores are mostly whole); 20 equal bars past 20 points.
-    bins = [k - 0.5 for k in range(int(top) + 2)] if top <= 20 else [top * k / 20 for k in range(21)]
+    # One bar per whole point (per half point when a score has one), centred on it; 20 equal bars
+    # when that would make more than 40.
+    step = 0.5 if any(score % 1 for score in scores) else 1.0
+    bars = int(top / step) + 1
+    bins = ([(k - 0.5) * step for k in range(bars + 1)] if bars <= 40
+            else [top * k / 20 for k in range(21)])
     axes.hist(scores, bins=bins, color="#0072B2", edgecolor="white")
     axes.set(xlabel=f"score (out of {template.points:g})", ylabel="students",
              title=f"{template.name}: {count(len(scores), 'student')}")

@@ -127,6 +127,15 @@ def test_the_same_numbers_as_an_array_where_a_tuple_is_expected_pass_and_wrong_o
         checks.check_function(lambda a, b: np.ones(3), rates, [(1.0, 2.0)], points=1)
 
 
+def test_the_notebook_to_grade_and_the_others_a_person_should_check():
+    from course_lib.grading.grade import pick_submission
+
+    assert pick_submission(["a/final.ipynb", "a/hw.ipynb", "a/notes.pdf"], "hw.ipynb") == \
+        ("a/hw.ipynb", ["a/final.ipynb"])
+    assert pick_submission(["a/answers.pdf", "a/scan.pdf"], "hw.ipynb") == ("a/answers.pdf", [])
+    assert pick_submission([], "hw.ipynb") == (None, [])
+
+
 def test_check_steps_feeds_back_student_state():
     def sloppy_momentum(x, dx, state, learning_rate, rho):
         velocity = dx if state["velocity"] is None else rho * state["velocity"] + dx

@@ -370,13 +370,12 @@ def file_sha256(path):
 
 def pick_submission(files, notebook_name):
     """The file to grade among a student's ``files`` (sorted): the one named like the assignment,
-    else the first notebook, else the first file; and the other files that could have been it (the
-    other notebooks), which the grader names so that a person checks the choice."""
+    else the first notebook, else the first file; and the other notebooks, which could have been
+    it: the grader names them so that a person checks the choice (other files, a PDF say, are not)."""
     named = [p for p in files if Path(p).name == notebook_name]
     notebooks = [p for p in files if Path(p).suffix == ".ipynb"]
-    candidates = notebooks or files
-    chosen = (named or candidates or [None])[0]
-    return chosen, [p for p in candidates if p != chosen]
+    chosen = (named or notebooks or files or [None])[0]
+    return chosen, [p for p in notebooks if p != chosen]
 
 
 def several_files_note(chosen, others, root) -> str:
